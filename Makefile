@@ -1,0 +1,24 @@
+# Two commands on a fresh machine: `make run` (the app) and `make test` (everything the tests need, then the tests).
+PYTHON ?= python3
+PORT ?= 8501
+
+.PHONY: run test deps dev-deps browser bench
+
+deps:
+	$(PYTHON) -m pip install -q -r requirements.txt
+
+dev-deps:
+	$(PYTHON) -m pip install -q -r requirements-dev.txt
+
+# Debian's chromium drives the browser tests (Playwright cannot download its own browser here).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+run: deps
+	$(PYTHON) -m streamlit run app.py --server.port $(PORT) --browser.gatherUsageStats false
+
+test: dev-deps browser
+	$(PYTHON) -m pytest -q
+
+bench: deps
+	$(PYTHON) -m models.bench

@@ -1,0 +1,195 @@
+"""Recurrent cells with PyTorch's own parameter layout, and their initialisation.
+
+`build_model(cfg)` returns `torch.nn.RNN` / `nn.LSTM` / `nn.GRU` (time-major, input (T, B, I)), or
+`ElementwiseRNN` for the vanilla-RNN activations nn.RNN lacks (sigmoid, linear). ElementwiseRNN has
+the same call signature and the same parameter names and shapes, so state_dicts move both ways.
+
+The per-step maths of the three cells lives in `models/recurrence.py`; this file only builds modules.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from .config import GATE_NAMES, ProbeConfig
+
+ACTIVATION_FNS = {
+    "tanh": torch.tanh,
+    "relu": torch.relu,
+    "sigmoid": torch.sigmoid,
+    "linear": lambda a: a,
+}
+# gamma = sup |phi'(a)|, the factor in the vanilla RNN's bound (gamma * ||W_hh||)^(T - t).
+ACTIVATION_GAMMA = {"tanh": 1.0, "relu": 1.0, "sigmoid": 0.25, "linear": 1.0}
+
+
+class ElementwiseRNN(nn.Module):
+    """Vanilla RNN h_t = phi(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh) for any phi in ACTIVATION_FNS.
+
+    Same parameters as nn.RNN (weight_ih_l{k}, weight_hh_l{k}, bias_ih_l{k}, bias_hh_l{k}),
+    same call: forward(input (T, B, I), hx (layers, B, H) = zeros) -> (output (T, B, H), h_n).
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
+                 nonlinearity: str = "sigmoid", bias: bool = True, device=None, dtype=None):
+        super().__init__()
+        if nonlinearity not in ACTIVATION_FNS:
+            raise ValueError(f"nonlinearity={nonlinearity!r} is not one of {', '.join(ACTIVATION_FNS)}")
+        self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
+        self.nonlinearity, self.bias = nonlinearity, bias
+        self.batch_first, self.bidirectional, self.proj_size, self.dropout = False, False, 0, 0.0
+        for k in range(num_layers):
+            in_k = input_size if k == 0 else hidden_size
+            self.register_parameter(f"weight_ih_l{k}", nn.Parameter(torch.empty(hidden_size, in_k, device=device, dtype=dtype)))
+            self.register_parameter(f"weight_hh_l{k}", nn.Parameter(torch.empty(hidden_size, hidden_size, device=device, dtype=dtype)))
+            if bias:
+                self.register_parameter(f"bias_ih_l{k}", nn.Parameter(torch.empty(hidden_size, device=device, dtype=dtype)))
+                self.register_parameter(f"bias_hh_l{k}", nn.Parameter(torch.empty(hidden_size, device=device, dtype=dtype)))
+        if device is None or torch.device(device).type != "meta":
+            self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        bound = 1.0 / math.sqrt(self.hidden_size)  # nn.RNN's default
+        with torch.no_grad():
+            for p in self.parameters():
+                p.uniform_(-bound, bound)
+
+    def forward(self, input: torch.Tensor, hx: torch.Tensor | None = None):
+        phi = ACTIVATION_FNS[self.nonlinearity]
+        T, B, _ = input.shape
+        if hx is None:
+            hx = input.new_zeros(self.num_layers, B, self.hidden_size)
+        layer_input, last = input, []
+        for k in range(self.num_layers):
+            w_ih, w_hh = getattr(self, f"weight_ih_l{k}"), getattr(self, f"weight_hh_l{k}")
+            a_x = layer_input @ w_ih.T  # (T, B, H), all steps in one matmul
+            if self.bias:
+                a_x = a_x + getattr(self, f"bias_ih_l{k}") + getattr(self, f"bias_hh_l{k}")
+            h, outputs = hx[k], []
+            for t in range(T):
+                h = phi(a_x[t] + h @ w_hh.T)
+                outputs.append(h)
+            layer_input = torch.stack(outputs)  # (T, B, H)
+            last.append(h)
+        return layer_input, torch.stack(last)
+
+
+def model_spec(model: nn.Module) -> dict:
+    """cell, activation, input_size, hidden_size, num_layers, bias of a supported recurrent module."""
+    if isinstance(model, nn.LSTM):
+        cell, activation = "lstm", "tanh"
+    elif isinstance(model, nn.GRU):
+        cell, activation = "gru", "tanh"
+    elif isinstance(model, nn.RNN):
+        cell, activation = "rnn", model.nonlinearity
+    elif isinstance(model, ElementwiseRNN):
+        cell, activation = "rnn", model.nonlinearity
+    else:
+        raise ValueError(f"unsupported model {type(model).__name__}: expected nn.RNN, nn.LSTM, nn.GRU "
+                         "or models.ElementwiseRNN")
+    if getattr(model, "bidirectional", False):
+        raise ValueError("bidirectional recurrent modules are not supported: the loss reads h_T of one direction")
+    if getattr(model, "proj_size", 0):
+        raise ValueError("LSTM with proj_size > 0 is not supported")
+    return {"cell": cell, "activation": activation, "input_size": model.input_size,
+            "hidden_size": model.hidden_size, "num_layers": model.num_layers, "bias": model.bias}
+
+
+def layer_weights(model: nn.Module, layer: int) -> dict[str, torch.Tensor]:
+    """weight_ih, weight_hh, bias_ih, bias_hh of one layer (zero biases when the module has none)."""
+    w_ih, w_hh = getattr(model, f"weight_ih_l{layer}"), getattr(model, f"weight_hh_l{layer}")
+    zeros = w_hh.new_zeros(w_hh.shape[0])
+    return {
+        "weight_ih": w_ih, "weight_hh": w_hh,
+        "bias_ih": getattr(model, f"bias_ih_l{layer}", None) if model.bias else zeros,
+        "bias_hh": getattr(model, f"bias_hh_l{layer}", None) if model.bias else zeros,
+    }
+
+
+def _orthogonal(n: int, gen: torch.Generator) -> torch.Tensor:
+    """A Haar-random orthogonal n x n matrix: QR of a Gaussian, signs fixed by diag(R)."""
+    q, r = torch.linalg.qr(torch.randn(n, n, generator=gen, dtype=torch.float64))
+    return q * torch.sign(torch.diagonal(r)).where(torch.diagonal(r) != 0, torch.ones(n, dtype=torch.float64))
+
+
+def _recurrent_block(cfg: ProbeConfig, gen: torch.Generator) -> torch.Tensor:
+    """One H x H gate block of weight_hh. orthogonal/identity: spectral norm exactly weight_scale."""
+    H, s = cfg.hidden_size, cfg.weight_scale
+    if cfg.init == "orthogonal":
+        return s * _orthogonal(H, gen)
+    if cfg.init == "identity":
+        return s * torch.eye(H, dtype=torch.float64)
+    if cfg.init == "gaussian":
+        return torch.randn(H, H, generator=gen, dtype=torch.float64) * (s / math.sqrt(H))
+    bound = 1.0 / math.sqrt(H)  # "pytorch": nn.RNN/LSTM/GRU default U(-1/sqrt(H), 1/sqrt(H))
+    return (torch.rand(H, H, generator=gen, dtype=torch.float64) * 2 - 1) * bound * s
+
+
+def init_weights(model: nn.Module, cfg: ProbeConfig) -> nn.Module:
+    """Fill every parameter from cfg.seed (in float64, then cast), in place; returns the model.
+
+    weight_hh: one `_recurrent_block` per gate. weight_ih: N(0, 1/fan_in) (U(+-1/sqrt(H)) under
+    "pytorch"). Biases 0 (U(+-1/sqrt(H)) under "pytorch"), except the LSTM's forget gate:
+    bias_ih[f] = forget_bias, bias_hh[f] = 0.
+    """
+    gen = torch.Generator().manual_seed(cfg.seed)
+    H, blocks = cfg.hidden_size, len(GATE_NAMES[cfg.cell])
+    bound = 1.0 / math.sqrt(H)
+    with torch.no_grad():
+        for k in range(cfg.num_layers):
+            w = layer_weights(model, k)
+            fan_in = w["weight_ih"].shape[1]
+            w["weight_hh"].copy_(torch.cat([_recurrent_block(cfg, gen) for _ in range(blocks)]))
+            if cfg.init == "pytorch":
+                w_ih = (torch.rand(blocks * H, fan_in, generator=gen, dtype=torch.float64) * 2 - 1) * bound
+                b = (torch.rand(2, blocks * H, generator=gen, dtype=torch.float64) * 2 - 1) * bound
+            else:
+                w_ih = torch.randn(blocks * H, fan_in, generator=gen, dtype=torch.float64) / math.sqrt(fan_in)
+                b = torch.zeros(2, blocks * H, dtype=torch.float64)
+            if cfg.cell == "lstm":
+                b[0, H:2 * H], b[1, H:2 * H] = cfg.forget_bias, 0.0  # block order i, f, g, o
+            w["weight_ih"].copy_(w_ih)
+            w["bias_ih"].copy_(b[0])
+            w["bias_hh"].copy_(b[1])
+    return model
+
+
+def empty_model(cell: str, input_size: int, hidden_size: int, num_layers: int = 1,
+                activation: str = "tanh", dtype: torch.dtype = torch.float32) -> nn.Module:
+    """An uninitialised module of the right class (weights are set by the caller)."""
+    if cell == "lstm":
+        cls, kwargs = nn.LSTM, {}
+    elif cell == "gru":
+        cls, kwargs = nn.GRU, {}
+    elif activation in ("tanh", "relu"):
+        cls, kwargs = nn.RNN, {"nonlinearity": activation}
+    else:
+        cls, kwargs = ElementwiseRNN, {"nonlinearity": activation}
+    # Built on the meta device, then given real (uninitialised) storage: no random fill, so
+    # building a module never consumes the global RNG.
+    model = cls(input_size, hidden_size, num_layers=num_layers, device="meta", dtype=dtype, **kwargs)
+    return model.to_empty(device="cpu")
+
+
+def build_model(cfg: ProbeConfig) -> nn.Module:
+    """The module cfg describes, initialised from cfg.seed: nn.RNN / nn.LSTM / nn.GRU / ElementwiseRNN."""
+    dtype = getattr(torch, cfg.dtype)
+    model = empty_model(cfg.cell, cfg.input_size, cfg.hidden_size, cfg.num_layers, cfg.activation, dtype)
+    return init_weights(model, cfg)
+
+
+def parameter_count(model: nn.Module) -> int:
+    """PyTorch's count: for one LSTM layer 4(n(m+n) + 2n), two bias vectors per gate."""
+    return sum(p.numel() for p in model.parameters())
+
+
+def seed_parameter_count(cell: str, input_size: int, hidden_size: int, num_layers: int = 1) -> int:
+    """The seed's count, one bias per gate: blocks * (n(m+n) + n) per layer; 4(n(m+n)+n) for an LSTM."""
+    blocks, n = len(GATE_NAMES[cell]), hidden_size
+    total = 0
+    for k in range(num_layers):
+        m = input_size if k == 0 else hidden_size
+        total += blocks * (n * (m + n) + n)
+    return total

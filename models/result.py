@@ -1,0 +1,78 @@
+"""`ProbeResult`: what `probe()` returns. Plain arrays, no computation beyond serialisation.
+
+Shapes use B = batch, T = seq_len, H = hidden_size, L = num_layers, G = gate blocks (1, 4, 3).
+Analysis arrays are numpy (float32 or float64, the probe's dtype); `model`, `inputs` and
+`readout` are the torch objects the numbers were computed from, so they can be re-run.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from .config import ProbeConfig
+
+
+def _jsonable(a):
+    """Arrays -> nested lists with non-finite values as None (strict JSON has no inf/NaN)."""
+    if a is None:
+        return None
+    arr = np.asarray(a, dtype=np.float64)
+    obj = arr.astype(object)
+    obj[~np.isfinite(arr)] = None
+    return obj.tolist()
+
+
+@dataclass
+class ProbeResult:
+    config: ProbeConfig  # the settings actually probed (sizes taken from a user model if given)
+    model: torch.nn.Module  # the module probed
+    inputs: torch.Tensor  # (T, B, I) time-major
+    readout: torch.Tensor  # v, (H,), unit norm: L_b = v . h_T^(b)
+    loss: np.ndarray  # (B,) L_b
+    hidden: np.ndarray  # (B, T, H) h_t of the top layer
+    cell_state: np.ndarray | None  # (B, T, H) c_t of the top layer (LSTM), else None
+    grad_h: np.ndarray  # (B, T) ||dL_b/dh_t||, total derivative, top layer
+    grad_h_layers: np.ndarray  # (L, B, T) the same for every layer (index 0 = bottom)
+    grad_h_units: np.ndarray  # (B, T, H) |dL_b/dh_t| per hidden unit, top layer
+    grad_c: np.ndarray | None  # (B, T) ||dL_b/dc_t|| (LSTM, top layer), else None
+    grad_x: np.ndarray  # (B, T) ||dL_b/dx_t||
+    grad_w_steps: np.ndarray  # (T,) ||step t's contribution to dL/dW_hh (layer 0)||_F
+    gates: dict[str, np.ndarray]  # name -> (B, T, H), top layer; {} for the vanilla RNN
+    jacobian_norm: np.ndarray  # (T,) batch mean of ||dh_t/dh_{t-1}||_2, top layer (c_{t-1} held fixed)
+    bound: np.ndarray | None  # (T,) vanilla RNN: (gamma ||W_hh||_2)^(T-t), top layer; else None
+    nonfinite: int | None = None  # first timestep (0-based) where a value overflowed, else None
+    nonfinite_stage: str | None = None  # "forward" (h_t overflowed) or "backward" (a gradient did)
+    # Layer 0's per-step factors of dL/dW_hh = sum_t delta_t^T h_{t-1}; see w_hh_contributions().
+    _delta_h0: torch.Tensor | None = field(default=None, repr=False)  # (T, B, G*H)
+    _h_prev0: torch.Tensor | None = field(default=None, repr=False)  # (T, B, H)
+
+    @property
+    def seq_len(self) -> int:
+        return self.grad_h.shape[1]
+
+    def w_hh_contributions(self) -> torch.Tensor:
+        """(T, G*H, H): C_t = sum_b delta_t^(b) h_{t-1}^(b)T, so sum_t C_t = dL/dW_hh_l0 (L = sum_b L_b).
+
+        Materialises T*G*H*H values: meant for checks on small sizes.
+        """
+        return torch.einsum("tbg,tbh->tgh", self._delta_h0, self._h_prev0)
+
+    def to_dict(self) -> dict:
+        """JSON-able summary: config, every (T,)-indexed array, batch-level arrays; no per-unit arrays."""
+        return {
+            "config": self.config.to_dict(),
+            "readout": _jsonable(self.readout.detach().cpu().numpy()),
+            "loss": _jsonable(self.loss),
+            "grad_h": _jsonable(self.grad_h),
+            "grad_h_layers": _jsonable(self.grad_h_layers),
+            "grad_c": _jsonable(self.grad_c),
+            "grad_x": _jsonable(self.grad_x),
+            "grad_w_steps": _jsonable(self.grad_w_steps),
+            "gate_means": {name: _jsonable(g.mean(axis=(0, 2))) for name, g in self.gates.items()},
+            "jacobian_norm": _jsonable(self.jacobian_norm),
+            "bound": _jsonable(self.bound),
+            "nonfinite": self.nonfinite,
+            "nonfinite_stage": self.nonfinite_stage,
+        }
