@@ -1,3 +1,195 @@
-"""Placeholder: the fast probe lands here next (see issue 2)."""
-def probe(cfg, model=None, inputs=None):
-    raise NotImplementedError
+"""probe(cfg): how dL/dh_t flows back through time in an RNN, LSTM or GRU, exactly and fast.
+
+Loss: L_b = v . h_T^(b) for each sample b (v a seeded unit vector), so ||dL_b/dh_T|| = 1 and every
+curve reads as attenuation. Samples are independent, so one backward of L = sum_b L_b gives all.
+
+How it stays fast: one run of PyTorch's fused module per layer, fed one extra all-zero input z_t
+(see `models.recurrence`): for the vanilla RNN and the LSTM z enters through W_hh, so autograd hands
+back W_hh^T delta_t = the recurrent part of dL/dh_{t-1} for every t at once; for the GRU it enters
+through an identity, which hands back dL/d(a_x)_t. The rest is whole-sequence algebra: gates from
+the hidden states in one matmul, element-wise recurrences by scan. Jacobian norms (batched Lanczos)
+are computed when first read from the result.
+No per-step Python loop, no retain_grad.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from .cells import ACTIVATION_GAMMA, build_model, empty_model, layer_weights, model_spec
+from .config import ProbeConfig
+from .recurrence import cell_math
+from .result import ProbeResult
+from .scan import shift_down
+
+
+def make_inputs(cfg: ProbeConfig) -> torch.Tensor:
+    """x ~ input_scale * N(0, 1), (T, B, I); depends only on (seed, T, B, I), so every cell sees the same."""
+    gen = torch.Generator().manual_seed(cfg.seed + 1)
+    x = torch.randn(cfg.seq_len, cfg.batch_size, cfg.input_size, generator=gen, dtype=torch.float64)
+    return (cfg.input_scale * x).to(getattr(torch, cfg.dtype))
+
+
+def make_readout(cfg: ProbeConfig) -> torch.Tensor:
+    """v, a unit vector of size H drawn from the seed: L_b = v . h_T^(b)."""
+    gen = torch.Generator().manual_seed(cfg.seed + 2)
+    v = torch.randn(cfg.hidden_size, generator=gen, dtype=torch.float64)
+    return (v / v.norm()).to(getattr(torch, cfg.dtype))
+
+
+def _config_for(cfg: ProbeConfig, model: nn.Module | None, inputs: torch.Tensor | None) -> ProbeConfig:
+    """cfg with its sizes taken from a user's model and inputs, where given."""
+    changes = {}
+    if model is not None:
+        spec = model_spec(model)
+        changes.update({k: spec[k] for k in ("cell", "activation", "input_size", "hidden_size", "num_layers")})
+        changes["dtype"] = str(next(model.parameters()).dtype).removeprefix("torch.")
+    if inputs is not None:
+        if inputs.dim() != 3:
+            raise ValueError(f"inputs must be time-major (T, B, I); got shape {tuple(inputs.shape)}")
+        changes.update(seq_len=inputs.shape[0], batch_size=inputs.shape[1], input_size=inputs.shape[2])
+    return cfg.replace(**changes) if changes else cfg
+
+
+def _augmented_layer(spec: dict, weights: dict, in_size: int, aug_weight: torch.Tensor) -> nn.Module:
+    """A one-layer copy of the layer whose input is [x_t, z_t], weight_ih = [W_ih | aug_weight]."""
+    layer = empty_model(spec["cell"], in_size + aug_weight.shape[1], spec["hidden_size"], 1,
+                        spec["activation"], aug_weight.dtype)
+    with torch.no_grad():
+        layer.weight_ih_l0.copy_(torch.cat([weights["weight_ih"], aug_weight], dim=1))
+        layer.weight_hh_l0.copy_(weights["weight_hh"])
+        layer.bias_ih_l0.copy_(weights["bias_ih"])
+        layer.bias_hh_l0.copy_(weights["bias_hh"])
+    layer.requires_grad_(False)
+    return layer
+
+
+def _first_nonfinite(arrays: list[torch.Tensor], last: bool) -> int | None:
+    """First (or, for backward passes, last) timestep where any (T, ...) array is inf or NaN."""
+    bad = torch.zeros(arrays[0].shape[0], dtype=torch.bool)
+    for a in arrays:
+        bad |= ~torch.isfinite(a).flatten(1).all(1)
+    idx = torch.nonzero(bad).flatten()
+    if len(idx) == 0:
+        return None
+    return int(idx[-1] if last else idx[0])
+
+
+def _norm(a: torch.Tensor) -> torch.Tensor:
+    """||a||_2 over the last dim, float64; rows whose float32 norm overflowed are redone in float64."""
+    n = a.norm(dim=-1).double()
+    bad = ~torch.isfinite(n)
+    if bad.any():
+        n[bad] = a[bad].double().norm(dim=-1)
+    return n
+
+
+def _step_contribution_norms(delta: torch.Tensor, h_prev: torch.Tensor) -> torch.Tensor:
+    """||C_t||_F, C_t = sum_b delta_t^(b) h_{t-1}^(b)T, without forming C_t:
+    ||C_t||_F^2 = sum_{b,b'} (delta_b . delta_b')(h_b . h_b').  (T, B, G*H), (T, B, H) -> (T,) float64."""
+    def gram(a):  # (T, B, B), float64 so the products cannot overflow
+        return torch.bmm(a, a.transpose(1, 2)).double()
+    sq = (gram(delta) * gram(h_prev)).sum((1, 2))
+    if not torch.isfinite(sq).all():
+        sq = (gram(delta.double()) * gram(h_prev.double())).sum((1, 2))
+    return sq.clamp_min(0).sqrt()
+
+
+@torch.no_grad()
+def _layer_forward(math, x, h, w):
+    """Pre-activations of all steps in two matmuls, then the cell's element-wise forward."""
+    h_prev = shift_down(h)  # (T, B, H), h_0 = 0
+    a_x = x @ w["weight_ih"].T + w["bias_ih"]  # (T, B, G*H)
+    a_h = h_prev @ w["weight_hh"].T + w["bias_hh"]  # (T, B, G*H)
+    return math.forward(a_x, a_h, h_prev), h_prev
+
+
+def probe(cfg: ProbeConfig, model: nn.Module | None = None, inputs: torch.Tensor | None = None) -> ProbeResult:
+    """Everything in `ProbeResult` for cfg (or for a given model and inputs (T, B, I))."""
+    cfg = _config_for(cfg, model, inputs)
+    model = build_model(cfg) if model is None else model
+    spec = model_spec(model)
+    dtype = next(model.parameters()).dtype
+    x = (make_inputs(cfg) if inputs is None else inputs).to(dtype)
+    v = make_readout(cfg).to(dtype)
+    T, B, L, H = cfg.seq_len, cfg.batch_size, cfg.num_layers, cfg.hidden_size
+    math = cell_math(spec["cell"], spec["activation"])
+    weights = [{k: t.detach() for k, t in layer_weights(model, k).items()} for k in range(L)]
+
+    # One fused run per layer with the zero input z, then one backward for everything.
+    x_leaf = x.detach().clone().requires_grad_(True)
+    layer_in, zs, outs = x_leaf, [], []
+    with torch.enable_grad():
+        for k, w in enumerate(weights):
+            aug_w = w["weight_hh"] if math.aug == "recurrent" else torch.eye(w["weight_hh"].shape[0], dtype=dtype)
+            layer = _augmented_layer(spec, w, layer_in.shape[-1], aug_w)
+            z = torch.zeros(T, B, aug_w.shape[1], dtype=dtype, requires_grad=True)
+            out, _ = layer(torch.cat([layer_in, z], dim=-1))  # (T, B, H)
+            zs.append(z)
+            outs.append(out)
+            layer_in = out
+        loss = outs[-1][-1] @ v  # (B,) L_b = v . h_T
+        grads = torch.autograd.grad(loss.sum(), [x_leaf, *zs, *outs[:-1]], allow_unused=True)
+    grad_x_full, grad_aug, grad_out = grads[0], grads[1:1 + L], grads[1 + L:]
+    hs = [o.detach() for o in outs]
+
+    # Per layer, top down: forward quantities and the total dL/dh_t.
+    e_top = torch.zeros(T, B, H, dtype=dtype)
+    e_top[-1] = v  # the loss reaches only h_T
+    layer_grads, fwd_top, back_top, back0, h_prev0 = [None] * L, None, None, None, None
+    for k in reversed(range(L)):
+        fwd, h_prev = _layer_forward(math, x if k == 0 else hs[k - 1], hs[k], weights[k])
+        e = e_top if k == L - 1 else grad_out[k]
+        back = math.backward(fwd, e, grad_aug[k], weights[k]["weight_hh"])
+        layer_grads[k] = back.grad_h
+        if k == L - 1:
+            fwd_top, back_top = fwd, back
+        if k == 0:
+            back0, h_prev0 = back, h_prev
+
+    # sum of T sub-gradients: dL/dW_hh = sum_t C_t, C_t = sum_b delta_t^(b) h_{t-1}^(b)T;
+    # ||C_t||_F^2 = sum_{b,b'} (delta_b . delta_b')(h_b . h_b') without forming C_t.
+    grad_w_steps = _step_contribution_norms(back0.delta_h, h_prev0)
+
+    w_top = weights[-1]["weight_hh"]
+    d0, d = math.jacobian_factors(fwd_top)  # jacobian_norm is computed from these on first access
+
+    bound = None
+    if spec["cell"] == "rnn":
+        gamma = ACTIVATION_GAMMA[spec["activation"]]
+        w_norm = torch.linalg.matrix_norm(w_top.double(), 2).item()
+        with np.errstate(over="ignore"):
+            bound = np.power(gamma * w_norm, np.arange(T - 1, -1, -1, dtype=np.float64))
+
+    norms = [_norm(g) for g in layer_grads]  # (T, B) each, bottom layer first
+    grad_c = None if back_top.grad_c is None else _norm(back_top.grad_c)
+    nonfinite = _first_nonfinite(hs, last=False)
+    stage = "forward" if nonfinite is not None else None
+    if nonfinite is None:
+        nonfinite = _first_nonfinite(norms + ([grad_c] if grad_c is not None else []), last=True)
+        stage = "backward" if nonfinite is not None else None
+
+    def bt(a):  # (T, B, ...) -> numpy (B, T, ...)
+        return a.transpose(0, 1).numpy()
+
+    grad_top = back_top.grad_h
+    return ProbeResult(
+        config=cfg, model=model, inputs=x, readout=v,
+        loss=loss.detach().numpy(),
+        hidden=bt(hs[-1]),
+        cell_state=None if fwd_top["cell_state"] is None else bt(fwd_top["cell_state"]),
+        grad_h=bt(norms[-1]),
+        grad_h_layers=np.stack([bt(n) for n in norms]),
+        grad_h_units=bt(grad_top.abs()),
+        grad_c=None if grad_c is None else bt(grad_c),
+        grad_x=bt(_norm(grad_x_full)),
+        grad_w_steps=grad_w_steps.numpy(),
+        gates={name: bt(g) for name, g in fwd_top["gates"].items()},
+        bound=bound,
+        nonfinite=nonfinite,
+        nonfinite_stage=stage,
+        _delta_h0=back0.delta_h,
+        _h_prev0=h_prev0,
+        _jacobian_factors=(w_top, d, d0),
+    )

@@ -1,7 +1,8 @@
 """`ProbeResult`: what `probe()` returns. Plain arrays, no computation beyond serialisation.
 
 Shapes use B = batch, T = seq_len, H = hidden_size, L = num_layers, G = gate blocks (1, 4, 3).
-Analysis arrays are numpy (float32 or float64, the probe's dtype); `model`, `inputs` and
+Analysis arrays are numpy: norms in float64 (a norm of finite float32 values must not overflow),
+per-unit arrays in the probe's dtype; `model`, `inputs` and
 `readout` are the torch objects the numbers were computed from, so they can be re-run.
 """
 from __future__ import annotations
@@ -12,6 +13,7 @@ import numpy as np
 import torch
 
 from .config import ProbeConfig
+from .jacobian import jacobian_spectral_norm
 
 
 def _jsonable(a):
@@ -40,13 +42,30 @@ class ProbeResult:
     grad_x: np.ndarray  # (B, T) ||dL_b/dx_t||
     grad_w_steps: np.ndarray  # (T,) ||step t's contribution to dL/dW_hh (layer 0)||_F
     gates: dict[str, np.ndarray]  # name -> (B, T, H), top layer; {} for the vanilla RNN
-    jacobian_norm: np.ndarray  # (T,) batch mean of ||dh_t/dh_{t-1}||_2, top layer (c_{t-1} held fixed)
     bound: np.ndarray | None  # (T,) vanilla RNN: (gamma ||W_hh||_2)^(T-t), top layer; else None
     nonfinite: int | None = None  # first timestep (0-based) where a value overflowed, else None
     nonfinite_stage: str | None = None  # "forward" (h_t overflowed) or "backward" (a gradient did)
     # Layer 0's per-step factors of dL/dW_hh = sum_t delta_t^T h_{t-1}; see w_hh_contributions().
     _delta_h0: torch.Tensor | None = field(default=None, repr=False)  # (T, B, G*H)
     _h_prev0: torch.Tensor | None = field(default=None, repr=False)  # (T, B, H)
+    # Top layer's dh_t/dh_{t-1} = diag(d0) + sum_k diag(d_k) W_hh[k]: (W_hh, d (T, B, G, H), d0 (T, B, H) | None)
+    _jacobian_factors: tuple | None = field(default=None, repr=False)
+    _jacobian_norm: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def jacobian_norm(self) -> np.ndarray:
+        """(T,) batch mean of ||dh_t/dh_{t-1}||_2, top layer, c_{t-1} held fixed (LSTM).
+
+        Computed on first access (batched Lanczos, models/jacobian.py): it costs more than the
+        whole probe, and callers such as training snapshots never need it.
+        """
+        if self._jacobian_norm is None:
+            w_hh, d, d0 = self._jacobian_factors
+            T, B, G, H = d.shape
+            norms = jacobian_spectral_norm(w_hh, d.reshape(T * B, G, H),
+                                           None if d0 is None else d0.reshape(T * B, H), seed=self.config.seed)
+            self._jacobian_norm = norms.double().view(T, B).mean(1).numpy()
+        return self._jacobian_norm
 
     @property
     def seq_len(self) -> int:

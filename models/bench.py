@@ -1,0 +1,63 @@
+"""Benchmark: probe() time / PyTorch's fused forward+backward of the same module, side by side.
+
+    python -m models.bench [--reps 15] [--threads 2]
+
+For each cell at (T=1000, H=128, B=1) and (T=256, H=64, B=8): the fused baseline is the module's own
+forward and backward of L = sum_b v . h_T^(b) with every parameter requiring grad (what training
+costs); probe() computes every array of ProbeResult. Runs alternate and the median of each is
+printed, so both see the same machine load. Target ratio <= 2.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import torch
+
+from .config import ProbeConfig
+from .probe import make_inputs, make_readout, probe
+
+SHAPES = [(1000, 128, 1), (256, 64, 8)]
+
+
+def fused_forward_backward(model, x, v) -> None:
+    """Baseline: out = model(x); (out[-1] @ v).sum().backward()."""
+    model.zero_grad(set_to_none=True)
+    out, _ = model(x)
+    (out[-1] @ v).sum().backward()
+
+
+def measure(cfg: ProbeConfig, reps: int) -> tuple[float, float]:
+    """Median seconds of (probe, fused baseline), interleaved, after one warm-up of each."""
+    model, x, v = probe(cfg).model, make_inputs(cfg), make_readout(cfg)
+    fused_forward_backward(model, x, v)
+    t_probe, t_fused = [], []
+    for _ in range(reps):
+        start = time.perf_counter()
+        probe(cfg, model=model, inputs=x)
+        t_probe.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        fused_forward_backward(model, x, v)
+        t_fused.append(time.perf_counter() - start)
+    return statistics.median(t_probe), statistics.median(t_fused)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--reps", type=int, default=15, help="timed runs of each (default 15)")
+    parser.add_argument("--threads", type=int, default=2, help="torch intra-op threads (default 2)")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, median of {args.reps}")
+    print(f"{'cell':5} {'T':>5} {'H':>4} {'B':>3} {'probe ms':>9} {'fused ms':>9} {'ratio':>6}")
+    for T, H, B in SHAPES:
+        for cell in ("rnn", "lstm", "gru"):
+            cfg = ProbeConfig(cell=cell, seq_len=T, hidden_size=H, batch_size=B)
+            tp, tf = measure(cfg, args.reps)
+            print(f"{cell:5} {T:5d} {H:4d} {B:3d} {tp * 1e3:9.1f} {tf * 1e3:9.1f} {tp / tf:6.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
