@@ -118,7 +118,7 @@ def probe(cfg: ProbeConfig, model: nn.Module | None = None, inputs: torch.Tensor
     weights = [{k: t.detach() for k, t in layer_weights(model, k).items()} for k in range(L)]
 
     # One fused run per layer with the zero input z, then one backward for everything.
-    x_leaf = x.detach().clone().requires_grad_(True)
+    x_leaf = x.detach().requires_grad_(True)
     layer_in, zs, outs = x_leaf, [], []
     with torch.enable_grad():
         for k, w in enumerate(weights):
@@ -153,8 +153,6 @@ def probe(cfg: ProbeConfig, model: nn.Module | None = None, inputs: torch.Tensor
     grad_w_steps = _step_contribution_norms(back0.delta_h, h_prev0)
 
     w_top = weights[-1]["weight_hh"]
-    d0, d = math.jacobian_factors(fwd_top)  # jacobian_norm is computed from these on first access
-
     bound = None
     if spec["cell"] == "rnn":
         gamma = ACTIVATION_GAMMA[spec["activation"]]
@@ -191,5 +189,5 @@ def probe(cfg: ProbeConfig, model: nn.Module | None = None, inputs: torch.Tensor
         nonfinite_stage=stage,
         _delta_h0=back0.delta_h,
         _h_prev0=h_prev0,
-        _jacobian_factors=(w_top, d, d0),
+        _jacobian_inputs=(w_top, fwd_top),  # jacobian_norm is computed from these on first access
     )

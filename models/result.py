@@ -14,6 +14,7 @@ import torch
 
 from .config import ProbeConfig
 from .jacobian import jacobian_spectral_norm
+from .recurrence import cell_math
 
 
 def _jsonable(a):
@@ -48,8 +49,8 @@ class ProbeResult:
     # Layer 0's per-step factors of dL/dW_hh = sum_t delta_t^T h_{t-1}; see w_hh_contributions().
     _delta_h0: torch.Tensor | None = field(default=None, repr=False)  # (T, B, G*H)
     _h_prev0: torch.Tensor | None = field(default=None, repr=False)  # (T, B, H)
-    # Top layer's dh_t/dh_{t-1} = diag(d0) + sum_k diag(d_k) W_hh[k]: (W_hh, d (T, B, G, H), d0 (T, B, H) | None)
-    _jacobian_factors: tuple | None = field(default=None, repr=False)
+    # Top layer's W_hh and element-wise forward quantities (models.recurrence), for jacobian_norm
+    _jacobian_inputs: tuple | None = field(default=None, repr=False)
     _jacobian_norm: np.ndarray | None = field(default=None, repr=False)
 
     @property
@@ -60,7 +61,8 @@ class ProbeResult:
         whole probe, and callers such as training snapshots never need it.
         """
         if self._jacobian_norm is None:
-            w_hh, d, d0 = self._jacobian_factors
+            w_hh, fwd = self._jacobian_inputs
+            d0, d = cell_math(self.config.cell, self.config.activation).jacobian_factors(fwd)
             T, B, G, H = d.shape
             norms = jacobian_spectral_norm(w_hh, d.reshape(T * B, G, H),
                                            None if d0 is None else d0.reshape(T * B, H), seed=self.config.seed)
