@@ -1,0 +1,149 @@
+"""Bring your own model: read a state_dict of nn.RNN / nn.LSTM / nn.GRU safely, infer its shape, rebuild it.
+
+Only two readers are used, neither of which runs code from the file: `torch.load(weights_only=True)`
+(PyTorch's restricted unpickler: tensors and plain containers only) and `safetensors` (a JSON header
+plus raw bytes). The architecture is read from the keys and shapes, PyTorch's layout per layer k:
+weight_ih_l{k} (G*H, I_k), weight_hh_l{k} (G*H, H), bias_ih_l{k} / bias_hh_l{k} (G*H,), with
+G = 1 (RNN), 3 (GRU), 4 (LSTM). Every refusal is a ValueError that says what is wrong.
+"""
+from __future__ import annotations
+
+import io
+import pickle
+import re
+import zipfile
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load as load_safetensors
+
+from .cells import empty_model
+from .config import ProbeConfig
+
+MAX_UPLOAD_BYTES = 50_000_000  # a 4-layer LSTM with H = 1024 is about 134 MB; classroom models are far smaller
+BLOCKS_TO_CELL = {1: "rnn", 3: "gru", 4: "lstm"}
+TRAINED_HEAD_KEYS = {"head.weight", "head.bias"}  # models.training.Net's linear head
+KEY = re.compile(r"^(weight_ih|weight_hh|bias_ih|bias_hh)_l(\d+)$")
+
+
+def _first_line(exc: Exception, containing: str = "") -> str:
+    """The informative part of a loader's long message: the first line mentioning `containing`, one sentence."""
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()] or [type(exc).__name__]
+    line = next((ln for ln in lines if containing and containing in ln), lines[0])
+    return line.split(". ")[0][:200]
+
+
+def read_state_dict(data: bytes, filename: str) -> dict[str, torch.Tensor]:
+    """Tensors of a `.pt`/`.pth` (torch.load, weights_only=True) or `.safetensors` file, on the CPU."""
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise ValueError(f"the file is {len(data) / 1e6:.1f} MB; the limit is {MAX_UPLOAD_BYTES / 1e6:.0f} MB")
+    if not data:
+        raise ValueError("the file is empty")
+    if filename.lower().endswith(".safetensors"):
+        try:
+            state = load_safetensors(data)
+        except (SafetensorError, ValueError, OverflowError) as exc:
+            raise ValueError(f"not a readable .safetensors file (truncated or corrupted?): {exc}") from None
+    else:
+        try:
+            state = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+        except pickle.UnpicklingError as exc:
+            raise ValueError("refused: the file holds Python objects other than tensors (a pickled model or "
+                             "code), which are never loaded here. Save `model.state_dict()` instead. "
+                             f"Detail: {_first_line(exc, 'GLOBAL')}") from None
+        except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError, KeyError) as exc:
+            raise ValueError(f"not a readable PyTorch file (truncated or not saved with torch.save?): "
+                             f"{_first_line(exc)}") from None
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise ValueError("the file does not hold a state_dict (a dict of name -> tensor); "
+                         "save it with torch.save(model.state_dict(), path)")
+    return dict(state)
+
+
+def _strip_prefix(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Keys without one common module prefix such as "lstm." (a submodule's state_dict saved whole).
+
+    A network from this app's training (rnn.* + head.weight, head.bias) loses its linear head:
+    the probes read the hidden states, not the head.
+    """
+    if set(state) & TRAINED_HEAD_KEYS and all(k in TRAINED_HEAD_KEYS or k.startswith("rnn.") for k in state):
+        state = {k: v for k, v in state.items() if k not in TRAINED_HEAD_KEYS}
+    prefixes = {k[: len(k) - len(k.split(".")[-1])] for k in state}
+    if len(prefixes) == 1:
+        prefix = prefixes.pop()
+        return {k[len(prefix):]: v for k, v in state.items()}
+    return state
+
+
+def infer_spec(state: dict[str, torch.Tensor]) -> dict:
+    """{"cell", "input_size", "hidden_size", "num_layers", "bias"} from keys and shapes, or ValueError."""
+    state = _strip_prefix(state)
+    if not state:
+        raise ValueError("the state_dict is empty")
+    unknown = sorted(k for k in state if not KEY.match(k))
+    if unknown:
+        hint = " (bidirectional modules are not supported)" if any(k.endswith("_reverse") for k in unknown) else ""
+        raise ValueError(f"unexpected keys {', '.join(unknown[:6])}{' ...' if len(unknown) > 6 else ''}{hint}: "
+                         "expected only weight_ih_l{k}, weight_hh_l{k}, bias_ih_l{k}, bias_hh_l{k} of one "
+                         "nn.RNN / nn.LSTM / nn.GRU; save `model.rnn.state_dict()` of that submodule")
+    layers = sorted({int(KEY.match(k).group(2)) for k in state})
+    if layers != list(range(len(layers))):
+        raise ValueError(f"layers {layers} are not numbered 0..{len(layers) - 1}")
+    w_hh = state.get("weight_hh_l0")
+    if w_hh is None or w_hh.dim() != 2 or w_hh.shape[1] == 0 or w_hh.shape[0] % w_hh.shape[1]:
+        raise ValueError("weight_hh_l0 must be a (G*H, H) matrix with G = 1 (RNN), 3 (GRU) or 4 (LSTM); "
+                         f"got {None if w_hh is None else tuple(w_hh.shape)}")
+    H = w_hh.shape[1]
+    blocks = w_hh.shape[0] // H
+    if blocks not in BLOCKS_TO_CELL:
+        raise ValueError(f"weight_hh_l0 has {w_hh.shape[0]} = {blocks} x {H} rows: expected H (RNN), 3H (GRU) "
+                         f"or 4H (LSTM) rows for H = {H}")
+    w_ih = state.get("weight_ih_l0")
+    if w_ih is None or w_ih.dim() != 2:
+        raise ValueError("weight_ih_l0 is missing or not a matrix")
+    bias = "bias_ih_l0" in state
+    for k in layers:
+        in_k = w_ih.shape[1] if k == 0 else H
+        expected = {f"weight_ih_l{k}": (blocks * H, in_k), f"weight_hh_l{k}": (blocks * H, H)}
+        if bias:
+            expected.update({f"bias_ih_l{k}": (blocks * H,), f"bias_hh_l{k}": (blocks * H,)})
+        present = {name for name in state if KEY.match(name).group(2) == str(k)}
+        missing, extra = sorted(set(expected) - present), sorted(present - set(expected))
+        if missing or extra:
+            raise ValueError(f"layer {k}: missing {missing or 'nothing'}, unexpected {extra or 'nothing'}")
+        for name, shape in expected.items():
+            if tuple(state[name].shape) != shape:
+                raise ValueError(f"{name} has shape {tuple(state[name].shape)}; a {BLOCKS_TO_CELL[blocks].upper()} "
+                                 f"with hidden size {H} needs {shape}")
+    for name, t in state.items():
+        if not t.is_floating_point():
+            raise ValueError(f"{name} holds {t.dtype} values; weights must be floating point")
+        if not torch.isfinite(t).all():
+            raise ValueError(f"{name} contains NaN or infinite values")
+    return {"cell": BLOCKS_TO_CELL[blocks], "input_size": w_ih.shape[1], "hidden_size": H,
+            "num_layers": len(layers), "bias": bias}
+
+
+def build_from_state_dict(state: dict[str, torch.Tensor], activation: str = "tanh") -> torch.nn.Module:
+    """The module the state_dict belongs to, with its weights loaded (float64 stays float64, else float32).
+
+    activation applies to a vanilla RNN only; sizes are checked against the engine's limits.
+    """
+    spec = infer_spec(state)
+    state = _strip_prefix(state)
+    ProbeConfig(cell=spec["cell"], input_size=spec["input_size"], hidden_size=spec["hidden_size"],
+                num_layers=spec["num_layers"], activation=activation, batch_size=1, seq_len=1)
+    dtype = torch.float64 if state["weight_hh_l0"].dtype == torch.float64 else torch.float32
+    model = empty_model(spec["cell"], spec["input_size"], spec["hidden_size"], spec["num_layers"], activation, dtype)
+    if not spec["bias"]:
+        state = dict(state)
+        for k in range(spec["num_layers"]):  # a bias-free module is the same module with zero biases
+            rows = state[f"weight_hh_l{k}"].shape[0]
+            state[f"bias_ih_l{k}"] = state[f"bias_hh_l{k}"] = torch.zeros(rows, dtype=dtype)
+    model.load_state_dict({k: v.to(dtype) for k, v in state.items()}, strict=True)
+    return model
+
+
+def load_uploaded_model(data: bytes, filename: str, activation: str = "tanh") -> torch.nn.Module:
+    """read_state_dict + build_from_state_dict: bytes of an upload -> a ready module, or ValueError."""
+    return build_from_state_dict(read_state_dict(data, filename), activation)

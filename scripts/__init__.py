@@ -1,0 +1,1 @@
+"""Developer scripts: a headless Streamlit server plus Chromium helper, and the redraw benchmark."""

@@ -1,0 +1,63 @@
+"""What a person sees: the app in headless Chromium (Debian's /usr/bin/chromium via Playwright).
+
+Starts `streamlit run app.py` on a free port, loads it as a new user, checks the charts hold data
+and no exception box is shown, moves a slider and clicks a preset (waiting for the chart's SVG to
+change), and saves screenshots under the test's tmp dir. Fails loudly if Chromium is missing.
+"""
+import pytest
+from playwright.sync_api import sync_playwright
+
+from scripts.browser import (CHART, focus_slider, launch_chromium, signature, streamlit_server, timed_change,
+                             wait_for_app)
+
+EXCEPTION = '[data-testid="stException"]'
+
+
+@pytest.fixture(scope="module")
+def page():
+    with streamlit_server() as url, sync_playwright() as p:
+        browser = launch_chromium(p)
+        pg = browser.new_page(viewport={"width": 1400, "height": 2400})
+        pg.goto(url)
+        wait_for_app(pg, charts=5)
+        yield pg
+        browser.close()
+
+
+def drawn_points(page) -> int:
+    """Number of drawn line segments in the first chart's traces (0 for an empty chart)."""
+    return page.evaluate(f"""() => Array.from(document.querySelector('{CHART}').querySelectorAll(
+        '.scatterlayer path.js-line')).reduce((n, p) => n + (p.getAttribute('d') || '').split('L').length - 1, 0)""")
+
+
+def test_first_load_shows_charts_with_data(page, tmp_path):
+    assert page.locator(CHART).count() >= 5
+    assert page.locator(EXCEPTION).count() == 0
+    assert drawn_points(page) > 3 * 90  # three cells, about 100 timesteps each
+    assert page.locator(f"{CHART} .heatmaplayer image").count() >= 3  # view 2's heatmaps hold pixels
+    page.screenshot(path=tmp_path / "first_load.png")
+    assert (tmp_path / "first_load.png").stat().st_size > 10_000
+
+
+def test_moving_a_slider_redraws(page, tmp_path):
+    before = signature(page)
+    slider = focus_slider(page, "Sequence length")
+    elapsed = timed_change(page, lambda: slider.press("ArrowRight"))
+    wait_for_app(page, charts=5)
+    assert signature(page) != before and elapsed < 30
+    assert page.locator('[data-testid="stSlider"]').filter(has_text="Sequence length").locator(
+        '[data-testid="stSliderThumbValue"]').inner_text() == "101"
+    assert page.locator(EXCEPTION).count() == 0
+    page.screenshot(path=tmp_path / "after_slider.png")
+
+
+def test_switching_a_preset_redraws(page, tmp_path):
+    button = page.get_by_role("button", name="Sigmoid RNN: the 1/4 bound")
+    timed_change(page, button.click)
+    wait_for_app(page, charts=3)
+    assert page.locator(EXCEPTION).count() == 0
+    assert "activation=sigmoid" in page.url and "cells=rnn" in page.url
+    legend = page.locator(CHART).first.locator(".legendtext").evaluate_all("els => els.map(e => e.textContent)")
+    assert any(t.startswith("RNN") for t in legend) and not any(t.startswith("LSTM") for t in legend)
+    assert drawn_points(page) > 0
+    page.screenshot(path=tmp_path / "preset.png")

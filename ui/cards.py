@@ -1,0 +1,63 @@
+"""Explanation cards: for each view, what to look at (English / Chinese) and its equation.
+
+Equations follow the seeds: s_t = phi(U x_t + W s_{t-1}) (seed 000), the LSTM cell state
+c_t = f_t * c_{t-1} + i_t * g_t (seeds 001, 004), BPTT's product of Jacobians (seed 003).
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+from .i18n import tr
+
+CARDS = {
+    "gradient": (
+        "How much the loss at the last step still *feels* h_t. Flat: the gradient survives. A straight "
+        "falling line (log axis): it vanishes exponentially. Rising: it explodes. Band: min–max over the "
+        "batch. Dotted: the LSTM's cell-state gradient. Dashed: the vanilla RNN's upper bound.",
+        "最后一步的损失对 h_t 还有多大\"感觉\"。水平:梯度得以保留;(对数轴上)直线下降:梯度指数消失;"
+        "上升:梯度爆炸。阴影:批内最小–最大值。点线:LSTM 细胞状态的梯度。虚线:普通 RNN 的理论上界。",
+        (r"\frac{\partial L}{\partial h_t}=\frac{\partial L}{\partial h_T}\prod_{k=t+1}^{T}"
+         r"\frac{\partial h_k}{\partial h_{k-1}}",
+         r"\Big\|\frac{\partial h_k}{\partial h_{k-1}}\Big\|\le\gamma\,\|W_{hh}\|"),
+    ),
+    "units": (
+        "Each row is one hidden unit (or one layer), each column a timestep; colour is log10 of the "
+        "gradient reaching it. Dark on the left: early inputs no longer affect the loss through that unit.",
+        "每一行是一个隐藏单元(或一层),每一列是一个时间步;颜色为到达该处梯度的 log10。"
+        "左侧颜色深:早期输入已无法通过该单元影响损失。",
+        (r"\Big|\frac{\partial L}{\partial h_{t,j}}\Big|,\quad j = 1..H",),
+    ),
+    "gates": (
+        "Read with view 1 on the same time axis. Forget gate near 1 makes ∂c_t/∂c_{t-1} = f_t close to 1: "
+        "the gradient rides the cell state unchanged (the highway). In PyTorch's GRU an update gate z_t "
+        "near 1 copies h_{t-1} forward in the same way.",
+        "与图 1 使用相同时间轴。遗忘门接近 1 时 ∂c_t/∂c_{t-1} = f_t 接近 1:梯度沿细胞状态几乎无损地传递"
+        "(高速通道)。PyTorch 的 GRU 中,更新门 z_t 接近 1 时同样把 h_{t-1} 直接传下去。",
+        (r"c_t=f_t\odot c_{t-1}+i_t\odot g_t,\quad \frac{\partial c_t}{\partial c_{t-1}}=\mathrm{diag}(f_t)",
+         r"h_t=(1-z_t)\odot n_t+z_t\odot h_{t-1}"),
+    ),
+    "contributions": (
+        "The weight gradient is a sum of T pieces, one per timestep. If the early pieces are tiny, "
+        "W_hh learns only from the last few steps. Below: the per-step Jacobian norm; the gradient at "
+        "step t is bounded by the product of these factors from t+1 to T, so factors below 1 vanish.",
+        "权重梯度是 T 个子梯度之和,每个时间步一项。若早期各项极小,W_hh 只能从最后几步学习。"
+        "下图:每步雅可比矩阵的范数;第 t 步的梯度受 t+1 到 T 各因子乘积的约束,因子小于 1 则梯度消失。",
+        (r"\frac{\partial L}{\partial W_{hh}}=\sum_{t=1}^{T}\underbrace{\delta_t\,h_{t-1}^{\top}}_{C_t}",
+         r"\delta_t=\frac{\partial L}{\partial a_t}"),
+    ),
+    "examples": (
+        "The seeds' numbers, recomputed by the engine: a toy RNN with every weight 1, a factor 0.8 "
+        "repeated 50 times, and the LSTM's parameter count.",
+        "教程中的例子,由引擎重新计算:所有权重为 1 的玩具 RNN、0.8 连乘 50 次,以及 LSTM 的参数数量。",
+        (r"s_t=U x_t+W s_{t-1},\quad o_t=V s_t", r"0.8^{50}\approx 1.43\times10^{-5}"),
+    ),
+}
+
+
+def card(view: str) -> None:
+    """A bordered card: what to look at, then the view's equations, one per line."""
+    en, zh, equations = CARDS[view]
+    with st.container(border=True):
+        st.markdown(tr(en, zh))
+        for latex in equations:
+            st.latex(latex)

@@ -1,0 +1,38 @@
+"""One-click pictures: each preset is a full `AppSettings` (defaults plus a few changes).
+
+The language is kept; everything else is reset, so a preset always shows the same picture.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .settings import DEFAULTS, AppSettings
+
+
+@dataclass(frozen=True)
+class Preset:
+    en: str
+    zh: str
+    changes: dict
+
+    def settings(self, language: str = "en") -> AppSettings:
+        return DEFAULTS.replace(language=language, **self.changes)
+
+
+PRESETS = (
+    Preset("Vanishing: tanh RNN, scale 0.9", "梯度消失:tanh RNN,尺度 0.9",
+           {"activation": "tanh", "weight_scale": 0.9}),
+    # Linear, orthogonal W_hh = 1.2 Q: ||dL/dh_t|| = 1.2^(T-t) exactly, the bound itself.
+    Preset("Exploding: linear/relu RNN, scale 1.2", "梯度爆炸:线性/ReLU RNN,尺度 1.2",
+           {"cells": ("rnn",), "activation": "linear", "weight_scale": 1.2}),
+    # sigma' <= 1/4, so ||dh_t/dh_{t-1}|| <= ||W_hh|| / 4 (Pascanu et al. 2013, eq. 7 with gamma = 1/4).
+    Preset("Sigmoid RNN: the 1/4 bound", "Sigmoid RNN:1/4 上界",
+           {"cells": ("rnn",), "activation": "sigmoid", "weight_scale": 1.0}),
+    # f_t = sigma(2 + ...) ~ 0.88: dc_t/dc_{t-1} = f_t keeps the cell-state path open.
+    Preset("LSTM with forget bias 2: the highway", "遗忘门偏置 2 的 LSTM:高速通道",
+           {"cells": ("rnn", "lstm"), "forget_bias": 2.0, "seq_len": 200}),
+    Preset("GRU", "GRU", {"cells": ("rnn", "gru"), "seq_len": 200}),
+    # Le, Jaitly & Hinton 2015: W_hh = I, ReLU; the gradient neither vanishes nor explodes at first.
+    Preset("Identity-init ReLU RNN (IRNN)", "单位矩阵初始化的 ReLU RNN (IRNN)",
+           {"cells": ("rnn",), "activation": "relu", "init": "identity", "weight_scale": 1.0, "seq_len": 200}),
+)

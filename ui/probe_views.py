@@ -1,0 +1,137 @@
+"""Views 1-4 of any set of probe results: `show_probe_views(results, key)`. Stable, reusable API.
+
+    show_probe_views(results: dict[str, ProbeResult], key: str) -> None
+
+`results` maps a legend label ("LSTM", "LSTM trained", "uploaded GRU", ...) to a `ProbeResult`
+(from `models.probe` or `ui.cache.cached_probe`); `key` makes widget keys unique when the function
+is called more than once on a page. Renders: an overflow banner per run that went non-finite,
+(1) gradient norm vs t, (2) per-unit or per-layer heatmap, (3) gates, (4) per-step contributions,
+each with an explanation card, CSV/JSON downloads and Plotly's PNG export. Each view is an
+`st.fragment`, so its own options rerun only that view. Never raises for non-finite results.
+"""
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from viz import contributions_figure, gate_figure, gradient_norm_figure, label_colors, magnitude_heatmap_figure
+
+from . import view_data
+from .cards import card
+from .i18n import tr
+
+PLOTLY_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
+
+
+def overflow_banners(results: dict) -> None:
+    """One warning per run whose forward or backward pass overflowed."""
+    for label, r in results.items():
+        if r.nonfinite is None:
+            continue
+        stage = r.nonfinite_stage or "backward"
+        st.warning(tr(
+            f"**{label} overflowed** at timestep t = {r.nonfinite + 1} ({stage} pass): values there are inf/NaN. "
+            "The charts show the finite part and mark the overflowed steps. Lower the weight scale, "
+            "the sequence length or the input scale to stay in range.",
+            f"**{label} 数值溢出**:时间步 t = {r.nonfinite + 1}({'前向' if stage == 'forward' else '反向'}传播)"
+            "处出现 inf/NaN。图中显示有限部分并标出溢出的时间步。降低权重尺度、序列长度或输入尺度即可避免。"), icon="⚠️")
+
+
+def downloads(name: str, frame, results: dict, key: str) -> None:
+    """CSV and JSON buttons; the text is built only when clicked."""
+    left, right, _ = st.columns([1, 1, 3])
+    left.download_button("CSV", data=lambda: view_data.to_csv(frame(results)), file_name=f"{name}.csv",
+                         mime="text/csv", key=f"{key}_{name}_csv", on_click="ignore", icon=":material/download:")
+    right.download_button("JSON", data=lambda: view_data.to_json(frame(results), results),
+                          file_name=f"{name}.json", mime="application/json", key=f"{key}_{name}_json",
+                          on_click="ignore", icon=":material/download:")
+
+
+def chart(fig, key: str) -> None:
+    st.plotly_chart(fig, key=key, config=PLOTLY_CONFIG, width="stretch")
+
+
+@st.fragment
+def gradient_view(results: dict, colors: dict, key: str) -> None:
+    """View 1: ||dL/dh_t|| (+ ||dL/dc_t||, + bound) against t, log axis."""
+    st.subheader(tr("1 · Gradient norm through time", "1 · 梯度范数随时间的变化"))
+    fig_col, card_col = st.columns([3, 1])
+    with card_col:
+        card("gradient")
+        band = st.toggle(tr("Min–max band over the batch", "显示批内最小–最大范围"), value=True, key=f"{key}_band")
+    with fig_col:
+        chart(gradient_norm_figure(
+            {k: r.grad_h for k, r in results.items()}, colors,
+            grad_c={k: r.grad_c for k, r in results.items()}, bound={k: r.bound for k, r in results.items()},
+            band=band, title=tr("||dL/dh_t|| against timestep (log scale)", "||dL/dh_t|| 随时间步变化(对数坐标)")),
+            key=f"{key}_gradient")
+        downloads("gradient_norm", view_data.gradient_frame, results, key)
+
+
+@st.fragment
+def units_view(results: dict, key: str) -> None:
+    """View 2: per-unit heatmap of |dL/dh_t|, or per-layer when any run has more than one layer."""
+    st.subheader(tr("2 · Where the gradient goes: units and layers", "2 · 梯度的去向:单元与层"))
+    layered = any(r.grad_h_layers.shape[0] > 1 for r in results.values())
+    fig_col, card_col = st.columns([3, 1])
+    with card_col:
+        card("units")
+        by_layer = layered and st.radio(tr("Rows", "行"), [True, False], key=f"{key}_rows",
+                                        format_func=lambda v: tr("layers", "层") if v else tr("units (top layer)", "单元(顶层)"))
+    with fig_col:
+        if by_layer:  # (L, B, T) -> (T, L), batch mean
+            mats = {k: np.asarray(r.grad_h_layers, dtype=np.float64).mean(axis=1).T for k, r in results.items()}
+            fig = magnitude_heatmap_figure(mats, row_title=tr("layer (1 = bottom)", "层(1 = 最底层)"),
+                                           value_name="||dL/dh_t||", title=tr("||dL/dh_t|| per layer", "各层的 ||dL/dh_t||"))
+            frame_name, frame = "grad_per_layer", view_data.layers_frame
+        else:  # (B, T, H) -> (T, H), batch mean
+            mats = {k: np.asarray(r.grad_h_units, dtype=np.float64).mean(axis=0) for k, r in results.items()}
+            fig = magnitude_heatmap_figure(mats, row_title=tr("hidden unit", "隐藏单元"),
+                                           title=tr("|dL/dh_t| per hidden unit (batch mean)", "各隐藏单元的 |dL/dh_t|(批平均)"))
+            frame_name, frame = "grad_per_unit", view_data.units_frame
+        chart(fig, key=f"{key}_units")
+        downloads(frame_name, frame, results, key)
+
+
+@st.fragment
+def gates_view(results: dict, key: str) -> None:
+    """View 3: one gate figure per gated run, side by side."""
+    st.subheader(tr("3 · Gate activations", "3 · 门控激活值"))
+    gated = {k: r for k, r in results.items() if r.gates}
+    card("gates")
+    if not gated:
+        st.info(tr("A vanilla RNN has no gates: add LSTM or GRU to the cells to compare.",
+                   "普通 RNN 没有门:在比较的单元中加入 LSTM 或 GRU。"))
+        return
+    for col, (label, r) in zip(st.columns(len(gated)), gated.items()):
+        with col:
+            chart(gate_figure(r.gates, tr(f"{label} gates", f"{label} 的门")), key=f"{key}_gates_{label}")
+    downloads("gates", view_data.gates_frame, gated, key)
+
+
+@st.fragment
+def contributions_view(results: dict, colors: dict, key: str) -> None:
+    """View 4: per-step contributions to dL/dW_hh and per-step Jacobian norms."""
+    st.subheader(tr("4 · Sum of T sub-gradients", "4 · T 个子梯度之和"))
+    fig_col, card_col = st.columns([3, 1])
+    with card_col:
+        card("contributions")
+    with fig_col:
+        chart(contributions_figure({k: r.grad_w_steps for k, r in results.items()},
+                                   {k: r.jacobian_norm for k, r in results.items()}, colors,
+                                   title=tr("Per-step contributions and Jacobian norms", "每步贡献与雅可比范数")),
+              key=f"{key}_contributions")
+        downloads("contributions", view_data.contributions_frame, results, key)
+
+
+def show_probe_views(results: dict, key: str) -> None:
+    """Render views 1-4 for label -> ProbeResult (see the module docstring)."""
+    if not results:
+        st.info(tr("Nothing to show yet: choose at least one cell.", "暂无内容:请至少选择一个单元。"))
+        return
+    colors = label_colors({k: r.config.cell for k, r in results.items()})
+    overflow_banners(results)
+    gradient_view(results, colors, key)
+    units_view(results, key)
+    gates_view(results, key)
+    contributions_view(results, colors, key)

@@ -1,0 +1,132 @@
+"""Sidebar controls -> `AppSettings`, with the URL as the shareable copy of the state.
+
+The URL is read once per session into the widgets' `st.session_state` keys, then written back
+after every run (setting a widget's default from the URL each run would reset it; TESTING.md).
+`?hide=weight_scale,init` leaves those controls out; their values still come from the URL.
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+from models.config import CELLS
+from viz.style import CELL_NAMES
+
+from .i18n import LANGUAGE_KEY, LANGUAGES, language, tr
+from .presets import PRESETS
+from .settings import CONTROLS, AppSettings, parse_hide, parse_query, to_query
+
+LOADED_KEY = "probe_url_loaded"  # settings as read from the URL (None until the first run)
+PROBLEMS_KEY = "probe_url_problems"  # messages about URL values that could not be used
+HIDDEN_KEY = "probe_hidden"  # controls hidden by ?hide=
+
+LABELS = {  # name -> (English, Chinese, help in English, help in Chinese)
+    "cells": ("Cells to compare", "比较的单元", "Run on the same inputs and seed.", "使用相同的输入和随机种子。"),
+    "seq_len": ("Sequence length T", "序列长度 T", "Timesteps the gradient travels back.", "梯度向后传播的时间步数。"),
+    "hidden_size": ("Hidden size H", "隐藏层大小 H", None, None),
+    "num_layers": ("Layers", "层数", None, None),
+    "batch_size": ("Batch size B", "批大小 B", "Sequences; view 1's band is their min-max.", "序列数;图 1 的阴影为其最小–最大值。"),
+    "weight_scale": ("Recurrent weight scale ||W_hh||", "循环权重尺度 ||W_hh||",
+                     "Spectral norm of each recurrent block (orthogonal/identity init).", "每个循环权重块的谱范数。"),
+    "init": ("W_hh init", "W_hh 初始化", None, None),
+    "activation": ("RNN activation φ", "RNN 激活函数 φ", "Vanilla RNN only.", "仅用于普通 RNN。"),
+    "forget_bias": ("LSTM forget-gate bias", "LSTM 遗忘门偏置", "LSTM only.", "仅用于 LSTM。"),
+    "input_scale": ("Input scale", "输入尺度", "x_t ~ scale · N(0, 1)", "x_t ~ 尺度 · N(0, 1)"),
+    "seed": ("Seed", "随机种子", None, None),
+}
+
+
+def widget_key(name: str) -> str:
+    """Session-state key of a control's widget (the language key is shared with `ui.i18n`)."""
+    return LANGUAGE_KEY if name == "language" else f"probe_{name}"
+
+
+def write_state(settings: AppSettings) -> None:
+    """Put settings into the widgets' session-state keys (before the widgets are drawn)."""
+    for name in CONTROLS:
+        value = getattr(settings, name)
+        st.session_state[widget_key(name)] = list(value) if isinstance(value, tuple) else value
+
+
+def read_state() -> AppSettings:
+    """Settings from the widgets' session-state keys."""
+    values = {name: st.session_state[widget_key(name)] for name in CONTROLS}
+    values["cells"] = tuple(c for c in CELLS if c in values["cells"])
+    return AppSettings(**values)
+
+
+def load_url_once() -> None:
+    """First run of a session: URL -> widget state, remembering what could not be used."""
+    if st.session_state.get(LOADED_KEY) is not None:
+        return
+    params = st.query_params.to_dict()
+    settings, bad = parse_query(params)
+    hidden, unknown = parse_hide(params.get("hide"))
+    write_state(settings)
+    st.session_state[LOADED_KEY] = settings
+    st.session_state[HIDDEN_KEY] = hidden
+    st.session_state[PROBLEMS_KEY] = [(p.message(), p.message(zh=True)) for p in bad] + [
+        (f"URL parameter hide: unknown control {n!r} (known: {', '.join(CONTROLS)}).",
+         f"URL 参数 hide:未知控件 {n!r}(可用:{', '.join(CONTROLS)})。") for n in unknown]
+
+
+def apply_preset(index: int) -> None:
+    """Button callback: replace every setting (except the language) with the preset's."""
+    write_state(PRESETS[index].settings(language()))
+    st.session_state[PROBLEMS_KEY] = []
+
+
+def write_url(settings: AppSettings) -> None:
+    """Settings -> URL, touching only parameters whose text changed (others, like `hide`, stay)."""
+    for name, text in to_query(settings).items():
+        if st.query_params.get(name) != text:
+            st.query_params[name] = text
+
+
+def _widget(name: str) -> None:
+    """Draw one control; its value lands in st.session_state[widget_key(name)]."""
+    c, (en, zh, help_en, help_zh) = CONTROLS[name], LABELS[name]
+    kwargs = {"label": tr(en, zh), "key": widget_key(name), "help": tr(help_en, help_zh) if help_en else None}
+    if c.kind == "multi":
+        st.multiselect(options=c.options, format_func=CELL_NAMES.get, **kwargs)
+    elif c.kind == "grid":
+        st.select_slider(options=c.options, **kwargs)
+    elif c.kind == "choice":
+        st.selectbox(options=c.options, **kwargs)
+    elif name == "seed":
+        st.number_input(min_value=int(c.lo), max_value=int(c.hi), step=1, **kwargs)
+    elif c.kind == "int":
+        st.slider(min_value=int(c.lo), max_value=int(c.hi), step=1, **kwargs)
+    else:
+        st.slider(min_value=float(c.lo), max_value=float(c.hi), step=float(c.step), **kwargs)
+
+
+def controls() -> AppSettings:
+    """The whole sidebar: language, presets, every visible control. Returns this run's settings."""
+    load_url_once()
+    hidden = st.session_state[HIDDEN_KEY]
+    with st.sidebar:
+        if "language" not in hidden:
+            st.radio("Language / 语言", options=list(LANGUAGES), format_func=LANGUAGES.get,
+                     key=LANGUAGE_KEY, horizontal=True)
+        st.subheader(tr("Presets", "预设"))
+        for i, preset in enumerate(PRESETS):
+            st.button(tr(preset.en, preset.zh), key=f"probe_preset_{i}", on_click=apply_preset, args=(i,),
+                      width="stretch")
+        st.subheader(tr("Settings", "设置"))
+        for name in CONTROLS:
+            if name != "language" and name not in hidden:
+                _widget(name)
+        st.caption(tr("The page URL holds these settings: copy it to share this picture.",
+                      "页面网址包含这些设置:复制即可分享此图。"))
+    settings = read_state()
+    if settings != st.session_state[LOADED_KEY]:
+        st.session_state[PROBLEMS_KEY] = []  # the user has moved on from the shared link
+    write_url(settings)
+    return settings
+
+
+def url_problems() -> list[str]:
+    """Messages about URL values that were replaced, in the current language."""
+    return [tr(en, zh) for en, zh in st.session_state.get(PROBLEMS_KEY, [])]
+
+

@@ -1,0 +1,50 @@
+"""Colours, fonts, the shared time axis and the final figure assembly: every figure's look, in one place.
+
+Okabe-Ito colours (colour-blind safe, readable on a projector) for cells and gates; Viridis for
+heatmaps. Streamlit and numpy free.
+"""
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+CELL_COLORS = {"rnn": "#D55E00", "lstm": "#0072B2", "gru": "#009E73"}  # vermillion, blue, green
+CELL_NAMES = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
+GATE_COLORS = {
+    "input": "#E69F00", "forget": "#0072B2", "cell": "#CC79A7", "output": "#009E73",  # LSTM i, f, g, o
+    "reset": "#D55E00", "update": "#56B4E9", "new": "#CC79A7",  # GRU r, z, n
+}
+# Extra colours for a second run of the same cell (e.g. "trained" next to "at initialisation").
+SPARE_COLORS = ("#000000", "#E69F00", "#56B4E9", "#CC79A7", "#F0E442", "#999999")
+HEATMAP_SCALE = "Viridis"
+FONT_SIZE = 15  # readable from the back of a lecture room
+
+
+def label_colors(cells: dict[str, str]) -> dict[str, str]:
+    """label -> colour: the first label of each cell gets the cell's colour, repeats get spares."""
+    used, colors, spare = set(), {}, iter(SPARE_COLORS * 4)
+    for label, cell in cells.items():
+        if cell in CELL_COLORS and cell not in used:
+            colors[label] = CELL_COLORS[cell]
+            used.add(cell)
+        else:
+            colors[label] = next(spare)
+    return colors
+
+
+def rgba(color: str, alpha: float) -> str:
+    """'#RRGGBB' -> 'rgba(r, g, b, alpha)', for translucent fills."""
+    r, g, b = (int(color[i:i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r}, {g}, {b}, {alpha})"
+
+
+def time_axis(seq_len: int, title: bool = True) -> dict:
+    """x-axis settings shared by every time plot: t = 1..T, same range, so views line up."""
+    return {"range": [0.5, seq_len + 0.5], **({"title": {"text": "timestep t"}} if title else {})}
+
+
+def figure(traces: list, layout: dict, title: str, height: int = 420) -> go.Figure:
+    """One validated Figure: large fonts, legend under the plot (colours come from the app theme)."""
+    base = {"title": {"text": title}, "height": height, "font": {"size": FONT_SIZE},
+            "legend": {"orientation": "h", "yanchor": "top", "y": -0.2, "x": 0},
+            "margin": {"l": 70, "r": 20, "t": 60, "b": 60}, "hovermode": "x unified"}
+    return go.Figure(data=traces, layout={**base, **layout})
