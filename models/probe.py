@@ -105,14 +105,22 @@ def _layer_forward(math, x, h, w):
     return math.forward(a_x, a_h, h_prev), h_prev
 
 
-def probe(cfg: ProbeConfig, model: nn.Module | None = None, inputs: torch.Tensor | None = None) -> ProbeResult:
-    """Everything in `ProbeResult` for cfg (or for a given model and inputs (T, B, I))."""
+def probe(cfg: ProbeConfig, model: nn.Module | None = None, inputs: torch.Tensor | None = None,
+          readout: torch.Tensor | None = None) -> ProbeResult:
+    """Everything in `ProbeResult` for cfg (or for a given model and inputs (T, B, I)).
+
+    readout: v of L_b = v . h_T^(b), (H,) or one per sample (B, H); default a seeded unit vector.
+    Backpropagation is linear in dL/dh_T, so passing dLoss_b/dh_T of any loss that reads only h_T
+    (a task head, say) gives that loss's dL_b/dh_t at every t.
+    """
     cfg = _config_for(cfg, model, inputs)
     model = build_model(cfg) if model is None else model
     spec = model_spec(model)
     dtype = next(model.parameters()).dtype
     x = (make_inputs(cfg) if inputs is None else inputs).to(dtype)
-    v = make_readout(cfg).to(dtype)
+    v = (make_readout(cfg) if readout is None else readout.detach()).to(dtype)
+    if v.shape not in ((H := cfg.hidden_size,), (cfg.batch_size, H)):
+        raise ValueError(f"readout must have shape ({H},) or ({cfg.batch_size}, {H}); got {tuple(v.shape)}")
     T, B, L, H = cfg.seq_len, cfg.batch_size, cfg.num_layers, cfg.hidden_size
     math = cell_math(spec["cell"], spec["activation"])
     weights = [{k: t.detach() for k, t in layer_weights(model, k).items()} for k in range(L)]
@@ -129,14 +137,14 @@ def probe(cfg: ProbeConfig, model: nn.Module | None = None, inputs: torch.Tensor
             zs.append(z)
             outs.append(out)
             layer_in = out
-        loss = outs[-1][-1] @ v  # (B,) L_b = v . h_T
+        loss = (outs[-1][-1] * v).sum(-1)  # (B,) L_b = v . h_T
         grads = torch.autograd.grad(loss.sum(), [x_leaf, *zs, *outs[:-1]], allow_unused=True)
     grad_x_full, grad_aug, grad_out = grads[0], grads[1:1 + L], grads[1 + L:]
     hs = [o.detach() for o in outs]
 
     # Per layer, top down: forward quantities and the total dL/dh_t.
     e_top = torch.zeros(T, B, H, dtype=dtype)
-    e_top[-1] = v  # the loss reaches only h_T
+    e_top[-1] = v  # the loss reaches only h_T (v broadcast over the batch, or one per sample)
     layer_grads, fwd_top, back_top, back0, h_prev0 = [None] * L, None, None, None, None
     for k in reversed(range(L)):
         fwd, h_prev = _layer_forward(math, x if k == 0 else hs[k - 1], hs[k], weights[k])

@@ -32,7 +32,7 @@ class ProbeResult:
     config: ProbeConfig  # the settings actually probed (sizes taken from a user model if given)
     model: torch.nn.Module  # the module probed
     inputs: torch.Tensor  # (T, B, I) time-major
-    readout: torch.Tensor  # v, (H,), unit norm: L_b = v . h_T^(b)
+    readout: torch.Tensor  # v, (H,) unit norm (or (B, H) if the caller gave one per sample): L_b = v . h_T^(b)
     loss: np.ndarray  # (B,) L_b
     hidden: np.ndarray  # (B, T, H) h_t of the top layer
     cell_state: np.ndarray | None  # (B, T, H) c_t of the top layer (LSTM), else None

@@ -22,6 +22,7 @@ from torch import nn
 
 from .cells import build_model
 from .config import CELLS, INITS, ProbeConfig
+from .probe import probe
 from .tasks import ADDING_TOLERANCE, Task, make_task
 
 TEST_SEED_OFFSET = 1_000_003  # the test samples come from their own stream, never seen in training
@@ -135,21 +136,6 @@ def task_metric(task: Task, pred: torch.Tensor, y: torch.Tensor) -> float:
     return 1 - ((pred - y) ** 2).mean().item() / max(y.var(unbiased=False).item(), 1e-12)
 
 
-def hidden_grad_norms(rnn: nn.Module, x: torch.Tensor, loss_of_h: Callable[[torch.Tensor], torch.Tensor]) -> np.ndarray:
-    """grad[b, t] = ||dL_b/dh_t|| of the top layer, L = sum_b L_b(h_T^(b)), h_t total derivative -> (B, T).
-
-    One module call per step, so every h_t is a tensor in the graph; h_T is read from the state
-    (not the output), so the state chain is the only path and the gradient is the total one.
-    """
-    state, tops = None, []
-    for t in range(x.shape[0]):
-        _, state = rnn(x[t:t + 1], state)
-        tops.append(state[0] if isinstance(state, tuple) else state)  # (layers, B, H)
-    loss = loss_of_h(tops[-1][-1]).sum()
-    grads = torch.autograd.grad(loss, tops)
-    return torch.stack([g[-1] for g in grads], dim=1).double().norm(dim=-1).numpy()  # (B, T)
-
-
 @dataclass
 class History:
     """One cell's record. Lists grow while training; read them through `Trainer.progress()`."""
@@ -188,10 +174,16 @@ class Trainer:
         """(T,): mean over the fixed samples of ||dL_b/dh_t||, L_b the task loss of sample b."""
         net, y = self.nets[cell], self.snapshot_y
 
-        def loss_of_h(h_top):  # (B, H) -> (B,)
+        x = self.snapshot_x
+        with torch.enable_grad():
+            out, _ = net.rnn(x)
+            h_top = out[-1].detach().requires_grad_(True)  # (B, H) h_T
             pred = net.head(h_top)
-            return task_loss(self.task, pred.squeeze(-1) if pred.shape[-1] == 1 else pred, y, reduction="none")
-        return hidden_grad_norms(net.rnn, self.snapshot_x, loss_of_h).mean(0)
+            loss = task_loss(self.task, pred.squeeze(-1) if pred.shape[-1] == 1 else pred, y, reduction="none")
+            grad_h_T = torch.autograd.grad(loss.sum(), h_top)[0]  # dL_b/dh_T, (B, H)
+        # the probe carries dL_b/dh_T back through time (backpropagation is linear in it)
+        cfg = self.cfg.probe_config(cell, self.task.input_size).replace(seq_len=x.shape[0], batch_size=x.shape[1])
+        return probe(cfg, model=net.rnn, inputs=x, readout=grad_h_T).grad_h.mean(0)
 
     def _train_step(self, cell: str, x: torch.Tensor, y: torch.Tensor) -> float:
         net, opt, hist = self.nets[cell], self.optims[cell], self.history[cell]

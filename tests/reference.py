@@ -53,7 +53,7 @@ def reference(model, cell, activation, x, v):
                     cs_top.append(c)
         hs_all.append(hs)
         layer_in = hs
-    loss = hs_all[-1][-1] @ v.double()
+    loss = (hs_all[-1][-1] * v.double()).sum(-1)  # v (H,) or (B, H)
     loss.sum().backward()
     norm = lambda ts: torch.stack([t.grad.norm(dim=-1) for t in ts], 1)  # (B, T)
     out = {

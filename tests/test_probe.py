@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from models import ProbeConfig, build_model, probe
+from models import ProbeConfig, probe
 from tests.reference import reference
 
 RTOL = 1e-7  # float64 probe vs float64 reference
@@ -82,6 +82,19 @@ def test_user_model_and_inputs():
     ref = reference(model, "lstm", "tanh", x, r.readout)
     np.testing.assert_allclose(r.grad_h_layers, ref["grad_h_layers"].numpy(), rtol=1e-8)
     np.testing.assert_allclose(r.grad_x, ref["grad_x"].numpy(), rtol=1e-8)
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_per_sample_readout(cell):
+    """readout (B, H): L_b = v_b . h_T^(b), e.g. a task loss's dL_b/dh_T."""
+    cfg = ProbeConfig(cell=cell, num_layers=2, seq_len=8, hidden_size=4, batch_size=3, dtype="float64")
+    v = torch.randn(3, 4, generator=torch.Generator().manual_seed(7), dtype=torch.float64)
+    r = probe(cfg, readout=v)
+    ref = reference(r.model, cell, "tanh", r.inputs, v)
+    np.testing.assert_allclose(r.grad_h_layers, ref["grad_h_layers"].numpy(), rtol=1e-9)
+    np.testing.assert_allclose(r.grad_h[:, -1], v.norm(dim=1).numpy(), rtol=1e-12)
+    with pytest.raises(ValueError, match="readout must have shape"):
+        probe(cfg, readout=torch.ones(5))
 
 
 def test_grad_at_last_step_is_one_and_vanishing_rnn_decays():

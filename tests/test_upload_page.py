@@ -1,5 +1,4 @@
 """The Upload tab in AppTest: good files are probed like the original module; bad files get a clear refusal."""
-import io
 import re
 import pickle
 
