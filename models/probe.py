@@ -96,6 +96,31 @@ def _step_contribution_norms(delta: torch.Tensor, h_prev: torch.Tensor) -> torch
     return sq.clamp_min(0).sqrt()
 
 
+def _augmented_backward(spec, math, weights, x, v):
+    """One fused run per layer fed [input, z] (z = 0), then one backward of L = sum_b v . h_T^(b).
+
+    -> loss (B,), hidden states per layer [(T, B, H)], dL/dx (T, B, I), dL/dz per layer
+       [(T, B, A)] (see models.recurrence), dL/d(output of layer k) as read by layer k+1 [(T, B, H)].
+    """
+    T, B, _ = x.shape
+    x_leaf = x.detach().requires_grad_(True)
+    layer_in, zs, outs = x_leaf, [], []
+    with torch.enable_grad():
+        for w in weights:
+            w_hh = w["weight_hh"]
+            aug_w = w_hh if math.aug == "recurrent" else torch.eye(w_hh.shape[0], dtype=w_hh.dtype)
+            layer = _augmented_layer(spec, w, layer_in.shape[-1], aug_w)
+            z = torch.zeros(T, B, aug_w.shape[1], dtype=w_hh.dtype, requires_grad=True)
+            out, _ = layer(torch.cat([layer_in, z], dim=-1))  # (T, B, H)
+            zs.append(z)
+            outs.append(out)
+            layer_in = out
+        loss = (outs[-1][-1] * v).sum(-1)  # (B,) L_b = v . h_T
+        grads = torch.autograd.grad(loss.sum(), [x_leaf, *zs, *outs[:-1]])
+    L = len(weights)
+    return loss.detach(), [o.detach() for o in outs], grads[0], grads[1:1 + L], grads[1 + L:]
+
+
 @torch.no_grad()
 def _layer_forward(math, x, h, w):
     """Pre-activations of all steps in two matmuls, then the cell's element-wise forward."""
@@ -125,22 +150,7 @@ def probe(cfg: ProbeConfig, model: nn.Module | None = None, inputs: torch.Tensor
     math = cell_math(spec["cell"], spec["activation"])
     weights = [{k: t.detach() for k, t in layer_weights(model, k).items()} for k in range(L)]
 
-    # One fused run per layer with the zero input z, then one backward for everything.
-    x_leaf = x.detach().requires_grad_(True)
-    layer_in, zs, outs = x_leaf, [], []
-    with torch.enable_grad():
-        for k, w in enumerate(weights):
-            aug_w = w["weight_hh"] if math.aug == "recurrent" else torch.eye(w["weight_hh"].shape[0], dtype=dtype)
-            layer = _augmented_layer(spec, w, layer_in.shape[-1], aug_w)
-            z = torch.zeros(T, B, aug_w.shape[1], dtype=dtype, requires_grad=True)
-            out, _ = layer(torch.cat([layer_in, z], dim=-1))  # (T, B, H)
-            zs.append(z)
-            outs.append(out)
-            layer_in = out
-        loss = (outs[-1][-1] * v).sum(-1)  # (B,) L_b = v . h_T
-        grads = torch.autograd.grad(loss.sum(), [x_leaf, *zs, *outs[:-1]], allow_unused=True)
-    grad_x_full, grad_aug, grad_out = grads[0], grads[1:1 + L], grads[1 + L:]
-    hs = [o.detach() for o in outs]
+    loss, hs, grad_x_full, grad_aug, grad_out = _augmented_backward(spec, math, weights, x, v)
 
     # Per layer, top down: forward quantities and the total dL/dh_t.
     e_top = torch.zeros(T, B, H, dtype=dtype)
@@ -182,7 +192,7 @@ def probe(cfg: ProbeConfig, model: nn.Module | None = None, inputs: torch.Tensor
     grad_top = back_top.grad_h
     return ProbeResult(
         config=cfg, model=model, inputs=x, readout=v,
-        loss=loss.detach().numpy(),
+        loss=loss.numpy(),
         hidden=bt(hs[-1]),
         cell_state=None if fwd_top["cell_state"] is None else bt(fwd_top["cell_state"]),
         grad_h=bt(norms[-1]),
