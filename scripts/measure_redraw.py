@@ -2,50 +2,62 @@
 
     python -m scripts.measure_redraw [--runs 10] [--query "seq_len=1000&hidden_size=256"]
 
-Presses an arrow key on the sequence-length slider `runs` times, each time to a new, uncached T,
-so every redraw includes the probes of all three cells (ArrowRight from T=100, ArrowLeft from
-T=1000). Prints the median and range in milliseconds.
+From each starting URL (default: the defaults, and T=1000 with H=256), presses an arrow key on
+the sequence-length slider `runs` times, each to a new T, so every redraw includes probing all
+three cells; then `runs` times back and forth between two already-probed values (cached).
+For each press it records the time until the first chart (view 1) has changed and until the
+whole page (views 1-4, Jacobian norms included) has finished. Prints medians in milliseconds.
 """
 from __future__ import annotations
 
 import argparse
 import statistics
+import time
 
 from playwright.sync_api import sync_playwright
 
 from .browser import focus_slider, launch_chromium, streamlit_server, timed_change, wait_for_app
 
 
-def measure(query: str, runs: int, key: str = "ArrowRight", label: str = "Sequence length") -> list[float]:
-    """`runs` redraw times (s) for presses of `key` on the slider labelled `label`."""
+def press_and_time(page, slider, key: str) -> tuple[float, float]:
+    """(s until view 1 redraws, s until the script has finished) after pressing `key`."""
+    start = time.perf_counter()
+    first = timed_change(page, lambda: slider.press(key), timeout_ms=600_000)
+    wait_for_app(page, charts=3, timeout_ms=600_000)
+    return first, time.perf_counter() - start
+
+
+def measure(query: str, runs: int, label: str = "Sequence length") -> dict[str, list[tuple[float, float]]]:
+    """{"new T": [...], "cached": [...]}: (first chart, whole page) times in s."""
+    forward, back = ("ArrowLeft", "ArrowRight") if "seq_len=1000" in query else ("ArrowRight", "ArrowLeft")
     with streamlit_server() as url, sync_playwright() as p:
         browser = launch_chromium(p)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(f"{url}/?{query}")
-        wait_for_app(page, charts=3)
+        wait_for_app(page, charts=3, timeout_ms=600_000)
         slider = focus_slider(page, label)
-        times = []
-        for _ in range(runs):
-            times.append(timed_change(page, lambda: slider.press(key)))
-            wait_for_app(page, charts=3)
+        new = [press_and_time(page, slider, forward) for _ in range(runs)]
+        cached = [press_and_time(page, slider, back if i % 2 == 0 else forward) for i in range(runs)]
         browser.close()
-    return times
+    return {"new T": new, "cached": cached}
 
 
-def report(name: str, times: list[float]) -> str:
-    ms = [1000 * t for t in times]
-    return f"{name}: median {statistics.median(ms):.0f} ms (min {min(ms):.0f}, max {max(ms):.0f}, n={len(ms)})"
+def report(name: str, times: list[tuple[float, float]]) -> str:
+    first = [1000 * t for t, _ in times]
+    full = [1000 * t for _, t in times]
+    return (f"{name}: first chart median {statistics.median(first):.0f} ms (min {min(first):.0f}, "
+            f"max {max(first):.0f}); whole page median {statistics.median(full):.0f} ms; n={len(times)}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--query", action="append", default=None,
-                        help="URL query to start from (repeatable); default: defaults and T=1000, H=256")
+                        help="URL query to start from (repeatable); default: defaults, then T=1000 H=256")
     args = parser.parse_args()
     for query in args.query or ["seq_len=100", "seq_len=1000&hidden_size=256"]:
-        first = "ArrowRight" if "seq_len=1000" not in query else "ArrowLeft"
-        print(report(f"{query} new T each time", measure(query, args.runs, first)), flush=True)
+        for kind, times in measure(query, args.runs).items():
+            print(report(f"[{query}] {kind}", times), flush=True)
 
 
 if __name__ == "__main__":

@@ -172,3 +172,21 @@ def test_worked_examples_show_the_seed_numbers():
     assert lstm["seed: G(n(m+n)+n)"] == 4 * (n * (m + n) + n) and lstm["PyTorch"] == 4 * (n * (m + n) + 2 * n)
     _, y = line(chart(at, "0.8^k"), "0.8^k")
     assert y[-1] == pytest.approx(0.8 ** 50)
+
+
+def test_band_toggle_reruns_view_one_only_and_drops_the_band():
+    at = run_app(cells="gru")
+    assert any(t.get("fill") == "tonexty" for t in chart(at, GRADIENT_TITLE)["data"])
+    at.toggle(key="probe_band").set_value(False).run()
+    assert not at.exception
+    assert not any(t.get("fill") == "tonexty" for t in chart(at, GRADIENT_TITLE)["data"])
+    _, y = line(chart(at, GRADIENT_TITLE), "GRU ||dL/dh_t||")
+    np.testing.assert_allclose(y, expected_mean("gru"), rtol=1e-6)
+
+
+def test_no_cells_selected_says_so():
+    at = run_app()
+    at.multiselect(key="probe_cells").set_value([]).run()
+    assert not at.exception
+    assert any("at least one cell" in i.value for i in at.info)
+    assert not [c for c in at.get("plotly_chart") if "dL/dh_t" in json.loads(c.proto.spec)["layout"]["title"]["text"]]

@@ -39,6 +39,17 @@ def test_first_load_shows_charts_with_data(page, tmp_path):
     assert (tmp_path / "first_load.png").stat().st_size > 10_000
 
 
+def test_csv_download_holds_the_view_data(page, tmp_path):
+    with page.expect_download() as info:
+        page.get_by_role("button", name="CSV").first.click()
+    path = tmp_path / info.value.suggested_filename
+    info.value.save_as(path)
+    lines = path.read_text().splitlines()
+    assert path.name == "gradient_norm.csv"
+    assert lines[0] == "run,t,grad_h_mean,grad_h_min,grad_h_max,grad_c_mean,bound"
+    assert len(lines) == 1 + 3 * 100 and lines[1].startswith("RNN,1,")
+
+
 def test_moving_a_slider_redraws(page, tmp_path):
     before = signature(page)
     slider = focus_slider(page, "Sequence length")

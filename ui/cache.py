@@ -1,36 +1,36 @@
-"""Probe results cached by their frozen `ProbeConfig`, so a rerun with the same settings is free.
+"""Probe results cached by their frozen `ProbeConfig`: a rerun with the same settings is free.
 
-What is cached is the `ProbeResult` with every lazily computed array filled in (the Jacobian
-norms) and every private torch tensor dropped (the per-step factors of dL/dW_hh and the
-Jacobian's inputs, needed only by the engine's own checks). That keeps the pickled copy Streamlit
-hands back on every hit small. Figures are never cached, only arrays.
+`st.cache_resource`, not `st.cache_data`, on purpose: the engine computes the Jacobian norms
+lazily (`ProbeResult.jacobian_norm`, by far the slowest part) and memoises them on the result.
+Sharing the one object keeps that memo across reruns and lets views 1-3 draw before view 4 asks
+for it; a pickled copy per hit (cache_data) would recompute it on every rerun. The shared result
+is read-only: its arrays are frozen here and nothing in the app assigns to it. Figures are never
+cached, only arrays.
 """
 from __future__ import annotations
-
-import dataclasses
 
 import numpy as np
 import streamlit as st
 
-from models import ProbeResult, probe
+from models import ProbeConfig, ProbeResult, probe
 from viz.style import CELL_NAMES
 
 from .i18n import tr
 from .settings import AppSettings
 
 
-def arrays_only(r: ProbeResult) -> ProbeResult:
-    """A copy of r without private tensors; lazy arrays are computed first so they survive."""
-    _ = r.jacobian_norm  # computed on first access from private tensors
-    private = {f.name: None for f in dataclasses.fields(r)
-               if f.name.startswith("_") and not isinstance(getattr(r, f.name), np.ndarray)}
-    return dataclasses.replace(r, **private)
+def freeze(r: ProbeResult) -> ProbeResult:
+    """Make every public array of r read-only (it is shared by all sessions); returns r."""
+    arrays = [v for k, v in vars(r).items() if not k.startswith("_") and isinstance(v, np.ndarray)]
+    for a in arrays + list(r.gates.values()):
+        a.flags.writeable = False
+    return r
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
-def cached_probe(cfg) -> ProbeResult:
-    """probe(cfg), arrays only."""
-    return arrays_only(probe(cfg))
+@st.cache_resource(max_entries=12, show_spinner=False)
+def cached_probe(cfg: ProbeConfig) -> ProbeResult:
+    """probe(cfg), shared read-only by every session."""
+    return freeze(probe(cfg))
 
 
 def run_probes(settings: AppSettings) -> tuple[dict[str, ProbeResult], dict[str, str]]:

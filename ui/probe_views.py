@@ -111,12 +111,12 @@ def gates_view(results: dict, key: str) -> None:
 
 @st.fragment
 def contributions_view(results: dict, colors: dict, key: str) -> None:
-    """View 4: per-step contributions to dL/dW_hh and per-step Jacobian norms."""
+    """View 4: per-step contributions to dL/dW_hh and per-step Jacobian norms (computed last: slowest)."""
     st.subheader(tr("4 · Sum of T sub-gradients", "4 · T 个子梯度之和"))
     fig_col, card_col = st.columns([3, 1])
     with card_col:
         card("contributions")
-    with fig_col:
+    with fig_col, st.spinner(tr("Computing Jacobian norms…", "正在计算雅可比范数…")):
         chart(contributions_figure({k: r.grad_w_steps for k, r in results.items()},
                                    {k: r.jacobian_norm for k, r in results.items()}, colors,
                                    title=tr("Per-step contributions and Jacobian norms", "每步贡献与雅可比范数")),

@@ -9,6 +9,11 @@ never calls Streamlit: the page reads `job.trainer.progress()` when it redraws.
 trainings cannot starve the probes of other users; further Starts wait in line, or are refused
 politely after `queue_seconds`. A job whose page stopped asking for redraws (a closed tab) for
 `idle_seconds` stops itself, so an abandoned session frees its slot and, with the session, its memory.
+
+Torch's thread count: `torch.set_num_threads` caps the calling thread's OpenMP pool *and* sets the
+count every thread started later begins with (Streamlit runs each rerun on a new thread). So while
+a training runs, new probe threads get `threads` too (one core each on a 2-core server), and when the
+last training ends the limiter gives new threads the server's own count back.
 """
 from __future__ import annotations
 
@@ -26,6 +31,7 @@ class TrainingLimiter:
 
     def __init__(self, slots: int = 2, threads: int = 1):
         self.slots, self.threads = slots, threads
+        self.idle_threads = torch.get_num_threads()  # what new threads get when no training runs
         self._sem, self._lock, self._running = threading.BoundedSemaphore(slots), threading.Lock(), 0
 
     def acquire(self, stop: threading.Event, timeout: float) -> bool:
@@ -40,6 +46,8 @@ class TrainingLimiter:
     def release(self) -> None:
         with self._lock:
             self._running -= 1
+            if self._running == 0:  # undo the training's cap for threads started from now on
+                torch.set_num_threads(self.idle_threads)
         self._sem.release()
 
     @property
@@ -69,7 +77,7 @@ class TrainJob:
             self.status = "stopped" if self.stop_event.is_set() else "refused"
             return
         try:
-            torch.set_num_threads(self.limiter.threads)  # per calling thread under OpenMP: caps this thread only
+            torch.set_num_threads(self.limiter.threads)  # this thread, and threads started while it runs
             self.status = "running"
             self.trainer.run(on_step=self._on_step, stop=self.stop_event)
             self.status = "done"

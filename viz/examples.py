@@ -17,7 +17,7 @@ def decay_figure(curve, base: float, title: str | None = None) -> go.Figure:
     k = np.arange(y.size)
     trace = go.Scatter(x=k, y=y, mode="lines+markers", name=f"{base}^k", line={"width": 3}, marker={"size": 5})
     note = {"x": int(k[-1]), "y": float(np.log10(y[-1])) if y[-1] > 0 else 0.0, "showarrow": True, "arrowhead": 2,
-            "ax": -80, "ay": -40, "text": f"{base}^{k[-1]} = {y[-1]:.6g}"}
+            "ax": -90, "ay": 40, "bgcolor": "rgba(255, 255, 255, 0.8)", "text": f"{base}^{k[-1]} = {y[-1]:.6g}"}
     layout = {"xaxis": {"title": {"text": "k (steps)"}},
               "yaxis": {"type": "log", "exponentformat": "power", "title": {"text": f"{base}^k"}},
               "annotations": [note], "showlegend": False}

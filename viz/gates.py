@@ -44,4 +44,5 @@ def gate_figure(gates: dict, title: str, max_t: int = MAX_T, max_n: int = MAX_N)
                             "colorbar": {"title": {"text": "tanh"}, "y": 0.1, "len": 0.25}}
     top = layout["yaxis"]["domain"][1]
     layout["legend"] = {"orientation": "v", "x": 1.02, "xanchor": "left", "y": top, "yanchor": "top"}
+    layout["hovermode"] = "closest"  # one heatmap cell at a time, not every row at this t
     return figure(traces, layout, title, height=260 + 140 * len(names))
