@@ -76,24 +76,39 @@ def _first_nonfinite(arrays: list[torch.Tensor], last: bool) -> int | None:
     return int(idx[-1] if last else idx[0])
 
 
+# Below this a float32 sum of squares may have underflowed (sqrt of the smallest normal float32).
+_SMALL_NORM = 1e-18
+
+
+def _redo_in_float64(values: torch.Tensor, rows_of, compute) -> torch.Tensor:
+    """values (T, ...) float64; rows that are non-finite or tiny (possibly under- or overflowed in
+    the computing dtype) are recomputed by compute(rows_of(mask)) in float64."""
+    redo = ~torch.isfinite(values) | (values.abs() < _SMALL_NORM)
+    if redo.any():
+        values[redo] = compute(*rows_of(redo))
+    return values
+
+
 def _norm(a: torch.Tensor) -> torch.Tensor:
-    """||a||_2 over the last dim, float64; rows whose float32 norm overflowed are redone in float64."""
-    n = a.norm(dim=-1).double()
-    bad = ~torch.isfinite(n)
-    if bad.any():
-        n[bad] = a[bad].double().norm(dim=-1)
-    return n
+    """||a||_2 over the last dim, in float64: rows whose float32 norm may have under- or overflowed
+    (a sum of squares of 1e-23 is 0 in float32) are redone in float64.  (T, B, H) -> (T, B)."""
+    if a.dtype == torch.float64:
+        return a.norm(dim=-1)
+    return _redo_in_float64(a.norm(dim=-1).double(), lambda m: (a[m],), lambda rows: rows.double().norm(dim=-1))
 
 
 def _step_contribution_norms(delta: torch.Tensor, h_prev: torch.Tensor) -> torch.Tensor:
     """||C_t||_F, C_t = sum_b delta_t^(b) h_{t-1}^(b)T, without forming C_t:
     ||C_t||_F^2 = sum_{b,b'} (delta_b . delta_b')(h_b . h_b').  (T, B, G*H), (T, B, H) -> (T,) float64."""
-    def gram(a):  # (T, B, B), float64 so the products cannot overflow
-        return torch.bmm(a, a.transpose(1, 2)).double()
-    sq = (gram(delta) * gram(h_prev)).sum((1, 2))
-    if not torch.isfinite(sq).all():
-        sq = (gram(delta.double()) * gram(h_prev.double())).sum((1, 2))
-    return sq.clamp_min(0).sqrt()
+    def frobenius(d, h):  # float64 sqrt of the sum of Gram products, (t, B, .) -> (t,)
+        sq = (torch.bmm(d, d.transpose(1, 2)).double() * torch.bmm(h, h.transpose(1, 2)).double()).sum((1, 2))
+        return sq.clamp_min(0).sqrt()
+    norms = frobenius(delta, h_prev)
+    if delta.dtype == torch.float64:
+        return norms
+    # h_0 = 0 makes C_1 exactly 0; _redo_in_float64 recomputes it too, and finds 0 again
+    return _redo_in_float64(norms, lambda m: (delta[m], h_prev[m]),
+                            lambda d, h: frobenius(d.double(), h.double()))
 
 
 def _augmented_backward(spec, math, weights, x, v):

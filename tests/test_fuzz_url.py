@@ -8,15 +8,14 @@ are ignored. Valid sizes are drawn from cheap sub-ranges so the file runs in wel
 engine's caps at the top of the ranges are covered by tests/test_app.py and tests/test_isolation.py.
 """
 import math
-from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
+from tests.test_app import APP
 from ui.settings import CONTROLS, DEFAULTS, format_value
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
 CHEAP = {"seq_len": 120, "hidden_size": 24, "num_layers": 2, "batch_size": 6, "seed": 3}  # valid draws up to
 TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=12)  # any text a URL can carry
 VALID, INVALID, ANY = "valid", "invalid", "any"
@@ -39,13 +38,13 @@ def valid_values(name: str) -> st.SearchStrategy:
 def invalid_values(name: str) -> st.SearchStrategy:
     """Text no control of this kind can accept: out of range, not finite, not whole, not an option."""
     c = CONTROLS[name]
-    words = st.sampled_from(["", "abc", "nan", "inf", "-inf", "1e999", "None", "[]", "0x10", "１２"])
+    words = st.sampled_from(["", "abc", "nan", "inf", "-inf", "1e999", "None", "[]", "0x10", "1_0_0x"])
     if c.kind in ("int", "float", "grid"):
         lo, hi = (c.options[0], c.options[-1]) if c.kind == "grid" else (c.lo, c.hi)
         outside = st.floats(allow_nan=False, allow_infinity=False).filter(lambda x: not lo <= x <= hi)
         fractions = st.floats(lo, hi).filter(lambda x: not float(x).is_integer())
         return st.one_of(words, outside.map(repr), *([fractions.map(repr)] if c.kind == "int" else []))
-    return st.one_of(words, st.sampled_from(["xavier", "rnn,", "lstm,xyz", ",", "LSTM;GRU", "english"]))
+    return st.one_of(words, st.sampled_from(["xavier", "lstm,xyz", ",", "LSTM;GRU", "english"]))
 
 
 def parameter(name: str) -> st.SearchStrategy:
@@ -84,7 +83,7 @@ def used_as_given(name: str, raw: str, final: str) -> bool:
     if kind == "choice":
         return raw == final
     try:
-        return float(raw) == float(final)
+        return math.isclose(float(raw), float(final), rel_tol=1e-9)  # closer than that is snapped silently
     except ValueError:
         return False
 
@@ -99,14 +98,14 @@ def test_any_query_renders_or_warns_and_falls_back(query, unknown):
     at.run()
     assert not at.exception, [e.message for e in at.exception]
     warnings = " ".join(w.value for w in at.warning)
-    final = at.query_params
+    final = {k: v[-1] if isinstance(v, list) else v for k, v in at.query_params.items()}  # the last one counts
     for name in CONTROLS:
         assert is_valid(name, final[name]), (name, final[name])
         if name not in query:
             assert final[name] == format_value(getattr(DEFAULTS, name))
             continue
         kind, raw = query[name]
-        raw = raw[-1] if isinstance(raw, list) else raw  # a repeated parameter: the last one counts
+        raw = raw[-1] if isinstance(raw, list) else raw
         warned = f"parameter {name}=" in warnings or f"参数 {name}=" in warnings
         if kind == VALID:
             assert not warned and final[name] == raw, (name, raw, warnings)

@@ -138,3 +138,12 @@ def test_deterministic():
 def test_same_inputs_for_every_cell():
     xs = [probe(ProbeConfig(cell=c, seq_len=10)).inputs for c in ("rnn", "lstm", "gru")]
     assert torch.equal(xs[0], xs[1]) and torch.equal(xs[1], xs[2])
+
+
+def test_float32_norms_do_not_underflow_where_units_are_nonzero():
+    """A float32 sum of squares of 1e-23 is 0; the reported norm must still be the true norm."""
+    r = probe(ProbeConfig(cell="rnn", activation="sigmoid", seq_len=100))
+    units = r.grad_h_units.astype(np.float64)
+    tiny = (units.max(-1) > 0) & (units.max(-1) < 1e-19)
+    assert tiny.any()  # the case this test is about does occur
+    np.testing.assert_allclose(r.grad_h, np.sqrt((units**2).sum(-1)), rtol=1e-6, atol=0)

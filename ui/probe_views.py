@@ -51,13 +51,20 @@ def chart(fig, key: str) -> None:
     st.plotly_chart(fig, key=key, config=PLOTLY_CONFIG, width="stretch")
 
 
+def section(title: tuple[str, str], view: str):
+    """Subheader, then (figure column, card column) with the view's card already in the card column."""
+    st.subheader(tr(*title))
+    fig_col, card_col = st.columns([3, 1])
+    with card_col:
+        card(view)
+    return fig_col, card_col
+
+
 @st.fragment
 def gradient_view(results: dict, colors: dict, key: str) -> None:
     """View 1: ||dL/dh_t|| (+ ||dL/dc_t||, + bound) against t, log axis."""
-    st.subheader(tr("1 · Gradient norm through time", "1 · 梯度范数随时间的变化"))
-    fig_col, card_col = st.columns([3, 1])
+    fig_col, card_col = section(("1 · Gradient norm through time", "1 · 梯度范数随时间的变化"), "gradient")
     with card_col:
-        card("gradient")
         band = st.toggle(tr("Min–max band over the batch", "显示批内最小–最大范围"), value=True, key=f"{key}_band")
     with fig_col:
         chart(gradient_norm_figure(
@@ -71,11 +78,9 @@ def gradient_view(results: dict, colors: dict, key: str) -> None:
 @st.fragment
 def units_view(results: dict, key: str) -> None:
     """View 2: per-unit heatmap of |dL/dh_t|, or per-layer when any run has more than one layer."""
-    st.subheader(tr("2 · Where the gradient goes: units and layers", "2 · 梯度的去向:单元与层"))
     layered = any(r.grad_h_layers.shape[0] > 1 for r in results.values())
-    fig_col, card_col = st.columns([3, 1])
+    fig_col, card_col = section(("2 · Where the gradient goes: units and layers", "2 · 梯度的去向:单元与层"), "units")
     with card_col:
-        card("units")
         by_layer = layered and st.radio(tr("Rows", "行"), [True, False], key=f"{key}_rows",
                                         format_func=lambda v: tr("layers", "层") if v else tr("units (top layer)", "单元(顶层)"))
     with fig_col:
@@ -112,10 +117,7 @@ def gates_view(results: dict, key: str) -> None:
 @st.fragment
 def contributions_view(results: dict, colors: dict, key: str) -> None:
     """View 4: per-step contributions to dL/dW_hh and per-step Jacobian norms (computed last: slowest)."""
-    st.subheader(tr("4 · Sum of T sub-gradients", "4 · T 个子梯度之和"))
-    fig_col, card_col = st.columns([3, 1])
-    with card_col:
-        card("contributions")
+    fig_col, _ = section(("4 · Sum of T sub-gradients", "4 · T 个子梯度之和"), "contributions")
     with fig_col, st.spinner(tr("Computing Jacobian norms…", "正在计算雅可比范数…")):
         chart(contributions_figure({k: r.grad_w_steps for k, r in results.items()},
                                    {k: r.jacobian_norm for k, r in results.items()}, colors,
