@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from .config import ProbeConfig
+from .denormals import flush_denormals
 from .jacobian import jacobian_spectral_norm
 from .recurrence import cell_math
 
@@ -64,8 +65,9 @@ class ProbeResult:
             w_hh, fwd = self._jacobian_inputs
             d0, d = cell_math(self.config.cell, self.config.activation).jacobian_factors(fwd)
             T, B, G, H = d.shape
-            norms = jacobian_spectral_norm(w_hh, d.reshape(T * B, G, H),
-                                           None if d0 is None else d0.reshape(T * B, H), seed=self.config.seed)
+            with flush_denormals():
+                norms = jacobian_spectral_norm(w_hh, d.reshape(T * B, G, H),
+                                               None if d0 is None else d0.reshape(T * B, H), seed=self.config.seed)
             self._jacobian_norm = norms.double().view(T, B).mean(1).numpy()
         return self._jacobian_norm
 
