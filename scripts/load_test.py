@@ -3,13 +3,16 @@ plus M users training through the Train tab, for a bounded time; then a report.
 
     python -m scripts.load_test [--sessions 10] [--seconds 120] [--trainings 2] [--omp-threads 1]
 
-Every probe user opens the app with its own seed, then repeats: one change (an arrow key on the
-sequence-length or hidden-size slider, or the next preset button), the time until the first chart's
-drawn traces differ, the wait until the page is idle, a pause. Errors are exception boxes, changes
-whose chart never redrew within --timeout, and page crashes. Training users press Start (the default
-"adding" preset, up to 60 s), press it again whenever a run ends, and Stop at the end. The server's
-memory is its /proc VmHWM (peak resident set) and the polled VmRSS of it and its children. Everything
-stops by itself: users at --seconds, the whole run at --seconds + 300 s at the latest.
+Users open the page --stagger s apart. Every probe user opens the app with its own seed, then
+repeats: one change (an arrow key on the sequence-length or hidden-size slider, or the next preset
+button), the time until the first chart's drawn traces differ (and until the server's first chart
+message arrived on the websocket: the server's share), the wait until the page is idle, a pause.
+Errors are exception boxes, changes whose chart never redrew within --timeout, first loads over
+--timeout, and page crashes. Training users press Start (the default "adding" preset, up to 60 s),
+press it again whenever a run ends, and Stop at the end. Memory: the server's /proc VmHWM (peak
+resident set) and the polled VmRSS of it and its children; CPU: the server's, this test's (browsers
+included) and the whole machine's, since the browsers share the server's cores. Everything stops by
+itself: each user after --seconds, the whole run at --seconds + stagger x users + 4 x timeout.
 """
 from __future__ import annotations
 
@@ -24,6 +27,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from playwright.async_api import TimeoutError as PlaywrightTimeout
 from playwright.async_api import async_playwright, expect
 
 from ui.presets import PRESETS
@@ -36,6 +40,7 @@ IDLE_JS = f"""n => document.querySelector('[data-testid="stApp"]')?.getAttribute
     && document.querySelectorAll('{CHART} .scatterlayer .trace').length >= n"""
 CHANGED_JS = f"old => {{ const s = ({SIGNATURE_JS})(); return s !== '' && s !== old; }}"
 SLIDERS = ("Sequence length", "Hidden size")
+REPLY_BYTES = 4096  # sidebar and text deltas are smaller; a chart's figure is larger
 
 
 @dataclass
@@ -43,6 +48,7 @@ class Tally:
     """What all users saw; appended to from one event loop, so no lock is needed."""
 
     redraws: list = field(default_factory=list)  # s from a change to the first chart's redraw
+    replies: list = field(default_factory=list)  # s from a change to the server's first chart message
     first_loads: list = field(default_factory=list)  # s from opening the page to its charts
     errors: dict = field(default_factory=dict)  # kind -> count
     trainings: list = field(default_factory=list)  # final status texts of the training runs
@@ -128,43 +134,61 @@ class Watch(threading.Thread):
         return machine_busy_seconds() - self.start_cpu[2]
 
 
-async def timed(page, action, timeout_s: float) -> float:
-    """Seconds from `action()` until the first chart's traces differ."""
+async def open_page(context, url: str, tally: Tally, args, charts: int) -> tuple:
+    """(page, frames): the app loaded and idle; frames collects (time, bytes) of every websocket message received."""
+    page, frames = await context.new_page(), []
+    page.on("crash", lambda _: tally.error("page crashed"))
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda data: frames.append((time.perf_counter(), len(data)))))
+    start = time.perf_counter()
+    await page.goto(url)
+    try:
+        await page.wait_for_function(IDLE_JS, arg=charts, timeout=args.timeout * 1000)
+    except PlaywrightTimeout:
+        tally.error("first load over timeout")  # a student staring at a spinner; give it one more timeout
+        await page.wait_for_function(IDLE_JS, arg=charts, timeout=args.timeout * 1000)
+    tally.first_loads.append(time.perf_counter() - start)
+    return page, frames
+
+
+async def timed_change(page, frames: list, action, args, tally: Tally) -> None:
+    """Record the seconds from `action()` until the first chart's traces differ, and until the server's
+    first large message (REPLY_BYTES or more: the chart's figure) arrived."""
     before = await page.evaluate(SIGNATURE_JS)
     start = time.perf_counter()
     await action()
-    await page.wait_for_function(CHANGED_JS, arg=before, polling="raf", timeout=timeout_s * 1000)
-    return time.perf_counter() - start
+    await page.wait_for_function(CHANGED_JS, arg=before, polling="raf", timeout=args.timeout * 1000)
+    tally.redraws.append(time.perf_counter() - start)
+    replies = [t for t, size in frames if t > start and size >= REPLY_BYTES]
+    if replies:
+        tally.replies.append(min(replies) - start)
 
 
-async def probe_user(context, url: str, index: int, deadline: float, args, tally: Tally) -> None:
-    """Open the app with seed = index, then change a slider or a preset until the deadline."""
-    page = await context.new_page()
-    page.on("crash", lambda _: tally.error("page crashed"))
-    rng = random.Random(index)
-    start = time.perf_counter()
-    await page.goto(f"{url}/?seed={index}")
-    await page.wait_for_function(IDLE_JS, arg=3, timeout=args.timeout * 1000)
-    tally.first_loads.append(time.perf_counter() - start)
-    preset = index % len(PRESETS)
+def next_change(page, rng: random.Random, preset: int) -> tuple:
+    """(action, preset shown after it): the next preset (30%) or an arrow key on a slider."""
+    if rng.random() < 0.3:
+        preset = (preset + 1) % len(PRESETS)  # never the preset already shown: the chart must change
+        return page.get_by_test_id("stSidebar").get_by_role("button", name=PRESETS[preset].en, exact=True).click, preset
+    handle = page.locator('[data-testid="stSlider"]').filter(has_text=rng.choice(SLIDERS)).locator('input[type="range"]')
+    key = rng.choice(["ArrowRight", "ArrowRight", "ArrowLeft"])
+
+    async def press():
+        await handle.first.focus()
+        await handle.first.press(key)
+    return press, preset
+
+
+async def probe_user(context, url: str, index: int, args, tally: Tally) -> None:
+    """Open the app with seed = index, then change a slider or a preset for args.seconds."""
+    await asyncio.sleep(index * args.stagger)
+    page, frames = await open_page(context, f"{url}/?seed={index}", tally, args, charts=3)
+    rng, preset, deadline = random.Random(index), index % len(PRESETS), time.monotonic() + args.seconds
     while time.monotonic() < deadline:
-        if rng.random() < 0.3:
-            preset = (preset + 1) % len(PRESETS)  # never the preset already shown: the chart must change
-            button = page.get_by_test_id("stSidebar").get_by_role("button", name=PRESETS[preset].en, exact=True)
-            action = button.click
-        else:
-            slider = page.locator('[data-testid="stSlider"]').filter(has_text=rng.choice(SLIDERS))
-            handle = slider.locator('input[type="range"]').first
-            key = rng.choice(["ArrowRight", "ArrowRight", "ArrowLeft"])
-
-            async def action(handle=handle, key=key):
-                await handle.focus()
-                await handle.press(key)
+        action, preset = next_change(page, rng, preset)
         try:
-            tally.redraws.append(await timed(page, action, args.timeout))
+            await timed_change(page, frames, action, args, tally)
             await page.wait_for_function(IDLE_JS, arg=1, timeout=args.timeout * 1000)
-        except Exception as exc:  # a timeout or a closed page: count it and go on
-            tally.error("no redraw within timeout" if "Timeout" in type(exc).__name__ else type(exc).__name__)
+        except PlaywrightTimeout:
+            tally.error("no redraw within timeout")
         if await page.locator(EXCEPTION).count():
             tally.error("exception box")
             await page.reload()
@@ -173,12 +197,11 @@ async def probe_user(context, url: str, index: int, deadline: float, args, tally
     await page.close()
 
 
-async def training_user(context, url: str, deadline: float, args, tally: Tally) -> None:
-    """Start a training on the Train tab, start another whenever one ends, Stop at the deadline."""
-    page = await context.new_page()
-    page.on("crash", lambda _: tally.error("page crashed"))
-    await page.goto(url)
-    await page.wait_for_function(IDLE_JS, arg=1, timeout=args.timeout * 1000)
+async def training_user(context, url: str, index: int, args, tally: Tally) -> None:
+    """Start a training on the Train tab, start another whenever one ends, Stop after args.seconds."""
+    await asyncio.sleep(index * args.stagger)
+    page, _ = await open_page(context, url, tally, args, charts=1)
+    deadline = time.monotonic() + args.seconds
     await page.get_by_role("tab", name="Train").click()
     tab = page.get_by_test_id("stTabs")  # the header's own "Stop" (stop the script) is another button
     start, stop = (tab.get_by_role("button", name=n, exact=True) for n in ("Start", "Stop"))
@@ -198,14 +221,14 @@ async def training_user(context, url: str, deadline: float, args, tally: Tally) 
 
 
 async def drive(url: str, args, tally: Tally) -> None:
-    deadline = time.monotonic() + args.seconds
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         contexts = [await browser.new_context(viewport={"width": 1280, "height": 900})
                     for _ in range(args.sessions + args.trainings)]
-        users = [probe_user(c, url, i, deadline, args, tally) for i, c in enumerate(contexts[:args.sessions])]
-        users += [training_user(c, url, deadline, args, tally) for c in contexts[args.sessions:]]
-        results = await asyncio.wait_for(asyncio.gather(*users, return_exceptions=True), args.seconds + 300)
+        users = [training_user(c, url, i, args, tally) for i, c in enumerate(contexts[:args.trainings])]
+        users += [probe_user(c, url, i, args, tally) for i, c in enumerate(contexts[args.trainings:], args.trainings)]
+        bound = args.seconds + args.stagger * len(users) + 4 * args.timeout
+        results = await asyncio.wait_for(asyncio.gather(*users, return_exceptions=True), bound)
         for r in results:
             if isinstance(r, Exception):
                 tally.error(f"user stopped: {type(r).__name__}: {str(r).splitlines()[0][:120]}")
@@ -218,11 +241,14 @@ def percentile(values: list[float], q: float) -> float:
 
 def report(args, tally: Tally, hwm_kb: int, watch: Watch, wall: float) -> str:
     ms = [1000 * t for t in tally.redraws] or [float("nan")]
+    server_ms = [1000 * t for t in tally.replies] or [float("nan")]
     lines = [
         f"sessions {args.sessions} probe users + {args.trainings} training users, {args.seconds:.0f} s, "
         f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}, {os.cpu_count()} cores",
         f"changes measured: {len(tally.redraws)}; change -> redrawn first chart: p50 {percentile(ms, 50):.0f} ms, "
         f"p95 {percentile(ms, 95):.0f} ms, max {max(ms):.0f} ms",
+        f"  of which the server (change -> first chart message received): p50 {percentile(server_ms, 50):.0f} ms, "
+        f"p95 {percentile(server_ms, 95):.0f} ms",
         f"first load (page open -> charts): median {statistics.median(tally.first_loads or [float('nan')]):.1f} s",
         f"errors: {sum(tally.errors.values())} {tally.errors or ''}",
         f"trainings completed: {len(tally.trainings)}" + "".join(f"\n  {t}" for t in tally.trainings),
@@ -240,6 +266,7 @@ def main() -> None:
     parser.add_argument("--trainings", type=int, default=2, help="training users (0-4)")
     parser.add_argument("--seconds", type=float, default=120.0, help="how long users act (10-600)")
     parser.add_argument("--pause", type=float, default=1.0, help="mean think time between changes, s")
+    parser.add_argument("--stagger", type=float, default=2.0, help="s between users opening the page")
     parser.add_argument("--timeout", type=float, default=60.0, help="a change with no redraw after this is an error")
     parser.add_argument("--omp-threads", type=int, default=None, help="OMP_NUM_THREADS for the server")
     args = parser.parse_args()

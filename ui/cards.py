@@ -38,10 +38,15 @@ CARDS = {
     ),
     "contributions": (
         "The weight gradient is a sum of T pieces, one per timestep. If the early pieces are tiny, "
-        "W_hh learns only from the last few steps. Below: the per-step Jacobian norm; the gradient at "
-        "step t is bounded by the product of these factors from t+1 to T, so factors below 1 vanish.",
+        "W_hh learns only from the last few steps. Below: the per-step Jacobian norm; for the vanilla RNN "
+        "the gradient at step t is bounded by the product of these factors from t+1 to T, so factors "
+        "below 1 vanish. For the LSTM this is the h-to-h path with c_{t-1} held fixed: the cell-state "
+        "path (factor f_t) runs beside it, which is why its gradient survives although this norm is below 1. "
+        "For the GRU the z_t * h_{t-1} path is included.",
         "权重梯度是 T 个子梯度之和,每个时间步一项。若早期各项极小,W_hh 只能从最后几步学习。"
-        "下图:每步雅可比矩阵的范数;第 t 步的梯度受 t+1 到 T 各因子乘积的约束,因子小于 1 则梯度消失。",
+        "下图:每步雅可比矩阵的范数;对普通 RNN,第 t 步的梯度受 t+1 到 T 各因子乘积的约束,因子小于 1 则梯度消失。"
+        "对 LSTM,这里只是 h 到 h 的路径(c_{t-1} 固定):细胞状态路径(因子 f_t)与之并行,所以即使该范数小于 1,"
+        "梯度仍能保留。GRU 的 z_t ⊙ h_{t-1} 路径已包含在内。",
         (r"\frac{\partial L}{\partial W_{hh}}=\sum_{t=1}^{T}\underbrace{\delta_t\,h_{t-1}^{\top}}_{C_t}",
          r"\delta_t=\frac{\partial L}{\partial a_t}"),
     ),
