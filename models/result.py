@@ -68,7 +68,9 @@ class ProbeResult:
             with flush_denormals():
                 norms = jacobian_spectral_norm(w_hh, d.reshape(T * B, G, H),
                                                None if d0 is None else d0.reshape(T * B, H), seed=self.config.seed)
-            self._jacobian_norm = norms.double().view(T, B).mean(1).numpy()
+            jacobian_norm = norms.double().view(T, B).mean(1).numpy()
+            jacobian_norm.flags.writeable = False  # a memo: results may be shared (ui/cache.py)
+            self._jacobian_norm = jacobian_norm
         return self._jacobian_norm
 
     @property
@@ -86,7 +88,7 @@ class ProbeResult:
         """JSON-able summary: config, every (T,)-indexed array, batch-level arrays; no per-unit arrays."""
         return {
             "config": self.config.to_dict(),
-            "readout": _jsonable(self.readout.detach().cpu().numpy()),
+            "readout": _jsonable(np.asarray(self.readout.detach().cpu() if torch.is_tensor(self.readout) else self.readout)),
             "loss": _jsonable(self.loss),
             "grad_h": _jsonable(self.grad_h),
             "grad_h_layers": _jsonable(self.grad_h_layers),

@@ -40,6 +40,7 @@ IDLE_JS = f"""n => document.querySelector('[data-testid="stApp"]')?.getAttribute
     && document.querySelectorAll('{CHART} .scatterlayer .trace').length >= n"""
 CHANGED_JS = f"old => {{ const s = ({SIGNATURE_JS})(); return s !== '' && s !== old; }}"
 SLIDERS = ("Sequence length", "Hidden size")
+POLL_MS = 25  # how often a page checks for the redraw (every frame would cost 12 pages a lot of CPU)
 REPLY_BYTES = 4096  # sidebar and text deltas are smaller; a chart's figure is larger
 
 
@@ -140,12 +141,12 @@ async def open_page(context, url: str, tally: Tally, args, charts: int) -> tuple
     page.on("crash", lambda _: tally.error("page crashed"))
     page.on("websocket", lambda ws: ws.on("framereceived", lambda data: frames.append((time.perf_counter(), len(data)))))
     start = time.perf_counter()
-    await page.goto(url)
+    await page.goto(url, timeout=args.timeout * 1000, wait_until="commit")
     try:
-        await page.wait_for_function(IDLE_JS, arg=charts, timeout=args.timeout * 1000)
+        await page.wait_for_function(IDLE_JS, arg=charts, polling=100, timeout=args.timeout * 1000)
     except PlaywrightTimeout:
         tally.error("first load over timeout")  # a student staring at a spinner; give it one more timeout
-        await page.wait_for_function(IDLE_JS, arg=charts, timeout=args.timeout * 1000)
+        await page.wait_for_function(IDLE_JS, arg=charts, polling=100, timeout=args.timeout * 1000)
     tally.first_loads.append(time.perf_counter() - start)
     return page, frames
 
@@ -156,7 +157,7 @@ async def timed_change(page, frames: list, action, args, tally: Tally) -> None:
     before = await page.evaluate(SIGNATURE_JS)
     start = time.perf_counter()
     await action()
-    await page.wait_for_function(CHANGED_JS, arg=before, polling="raf", timeout=args.timeout * 1000)
+    await page.wait_for_function(CHANGED_JS, arg=before, polling=POLL_MS, timeout=args.timeout * 1000)
     tally.redraws.append(time.perf_counter() - start)
     replies = [t for t, size in frames if t > start and size >= REPLY_BYTES]
     if replies:
@@ -186,13 +187,13 @@ async def probe_user(context, url: str, index: int, args, tally: Tally) -> None:
         action, preset = next_change(page, rng, preset)
         try:
             await timed_change(page, frames, action, args, tally)
-            await page.wait_for_function(IDLE_JS, arg=1, timeout=args.timeout * 1000)
+            await page.wait_for_function(IDLE_JS, arg=1, polling=100, timeout=args.timeout * 1000)
         except PlaywrightTimeout:
             tally.error("no redraw within timeout")
         if await page.locator(EXCEPTION).count():
             tally.error("exception box")
             await page.reload()
-            await page.wait_for_function(IDLE_JS, arg=1, timeout=args.timeout * 1000)
+            await page.wait_for_function(IDLE_JS, arg=1, polling=100, timeout=args.timeout * 1000)
         await asyncio.sleep(rng.uniform(0.5, 1.5) * args.pause)
     await page.close()
 
@@ -244,7 +245,8 @@ def report(args, tally: Tally, hwm_kb: int, watch: Watch, wall: float) -> str:
     server_ms = [1000 * t for t in tally.replies] or [float("nan")]
     lines = [
         f"sessions {args.sessions} probe users + {args.trainings} training users, {args.seconds:.0f} s, "
-        f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}, {os.cpu_count()} cores",
+        f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}, "
+        f"fileWatcherType={os.environ.get('STREAMLIT_SERVER_FILE_WATCHER_TYPE', 'default')}, {os.cpu_count()} cores",
         f"changes measured: {len(tally.redraws)}; change -> redrawn first chart: p50 {percentile(ms, 50):.0f} ms, "
         f"p95 {percentile(ms, 95):.0f} ms, max {max(ms):.0f} ms",
         f"  of which the server (change -> first chart message received): p50 {percentile(server_ms, 50):.0f} ms, "
@@ -268,17 +270,23 @@ def main() -> None:
     parser.add_argument("--pause", type=float, default=1.0, help="mean think time between changes, s")
     parser.add_argument("--stagger", type=float, default=2.0, help="s between users opening the page")
     parser.add_argument("--timeout", type=float, default=60.0, help="a change with no redraw after this is an error")
+    parser.add_argument("--client-nice", type=int, default=10,
+                        help="niceness of the browsers: students' browsers run on their own machines, not the server's")
     parser.add_argument("--omp-threads", type=int, default=None, help="OMP_NUM_THREADS for the server")
+    parser.add_argument("--file-watcher", default=None, help="the server's server.fileWatcherType (e.g. none)")
     args = parser.parse_args()
     if not (1 <= args.sessions <= 30 and 0 <= args.trainings <= 4 and 10 <= args.seconds <= 600):
         parser.error("bounded on purpose: --sessions 1-30, --trainings 0-4, --seconds 10-600")
     if args.omp_threads is not None:
         os.environ["OMP_NUM_THREADS"] = str(args.omp_threads)
+    if args.file_watcher is not None:
+        os.environ["STREAMLIT_SERVER_FILE_WATCHER_TYPE"] = args.file_watcher
     tally = Tally()
     with streamlit_server() as url:
         pid = server_pid(int(url.rsplit(":", 1)[1]))
         watch, start = Watch(pid), time.monotonic()
         watch.start()
+        os.nice(args.client_nice)  # this process and the browsers it starts, not the server started above
         asyncio.run(drive(url, args, tally))
         watch.done.set()
         watch.join()

@@ -130,8 +130,6 @@ def test_a_shared_probe_result_cannot_be_changed_by_a_session(sessions):
             a[(0,) * a.ndim] = 0
 
 
-@pytest.mark.xfail(strict=True, reason="lazy jacobian_norm and the torch members of a shared ProbeResult are "
-                                       "writable: see the issue 5 report for the fix in ui/cache.py / models/result.py")
 def test_the_lazy_and_torch_parts_of_a_shared_result_are_read_only_too():
     shared = cached_probe(DEFAULTS.probe_config("gru"))
     assert not shared.jacobian_norm.flags.writeable

@@ -9,6 +9,8 @@ cached, only arrays.
 """
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import streamlit as st
 
@@ -20,11 +22,15 @@ from .settings import AppSettings
 
 
 def freeze(r: ProbeResult) -> ProbeResult:
-    """Make every public array of r read-only (it is shared by all sessions); returns r."""
+    """A copy of r fit to share with every session: public arrays read-only, no torch module or
+    tensors a page could change (the app reads none of them). The lazy jacobian_norm is read-only
+    too once computed (models/result.py)."""
     arrays = [v for k, v in vars(r).items() if not k.startswith("_") and isinstance(v, np.ndarray)]
     for a in arrays + list(r.gates.values()):
         a.flags.writeable = False
-    return r
+    readout = r.readout.detach().numpy().copy()
+    readout.flags.writeable = False
+    return dataclasses.replace(r, model=None, inputs=None, readout=readout)
 
 
 @st.cache_resource(max_entries=12, show_spinner=False)
