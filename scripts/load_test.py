@@ -5,34 +5,38 @@ plus M users training through the Train tab, for a bounded time; then a report.
 
 Users open the page --stagger s apart. Every probe user opens the app with its own seed, then
 repeats: one change (an arrow key on the sequence-length or hidden-size slider, or the next preset
-button), the time until the first chart's drawn traces differ (and until the server's first chart
-message arrived on the websocket: the server's share), the wait until the page is idle, a pause.
-Errors are exception boxes, changes whose chart never redrew within --timeout, first loads over
---timeout, and page crashes. Training users press Start (the default "adding" preset, up to 60 s),
-press it again whenever a run ends, and Stop at the end. Memory: the server's /proc VmHWM (peak
-resident set) and the polled VmRSS of it and its children; CPU: the server's, this test's (browsers
-included) and the whole machine's, since the browsers share the server's cores. Everything stops by
-itself: each user after --seconds, the whole run at --seconds + stagger x users + 4 x timeout.
+button), the time until the first chart's drawn traces differ (and until the chart's message reached
+the browser), the wait until the page is idle, a pause. Errors are exception boxes, changes whose
+chart never redrew within --timeout, first loads over --timeout, page crashes. Training users press
+Start (the default "adding" preset, up to 60 s), again whenever a run ends, and Stop at the end.
+The browsers run in a child process with the lowest CPU weight (they would be on the students'
+machines), and a canary client without a browser opens a fresh session every --canary-every s to
+time the server alone (scripts/server_watch.py, which also reads memory and CPU from /proc).
+Everything stops by itself: each user after --seconds, the whole run within --seconds + stagger x
+users + 4 x timeout + 60 s.
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import multiprocessing
 import os
 import random
-import re
 import statistics
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import websockets
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 from playwright.async_api import async_playwright, expect
 
 from ui.presets import PRESETS
 
 from .browser import CHART, CHROMIUM, CHROMIUM_ARGS, SIGNATURE_JS, streamlit_server
+from .server_watch import Watch, canary, child_pid, status_kb, tree
 
 EXCEPTION = '[data-testid="stException"]'
 IDLE_JS = f"""n => document.querySelector('[data-testid="stApp"]')?.getAttribute('data-test-script-state') === 'notRunning'
@@ -56,83 +60,6 @@ class Tally:
 
     def error(self, kind: str) -> None:
         self.errors[kind] = self.errors.get(kind, 0) + 1
-
-
-def server_pid(port: int) -> int:
-    """PID of this script's child `streamlit run ... --server.port <port>` (found in /proc, read only)."""
-    for proc in Path("/proc").iterdir():
-        try:
-            if not proc.name.isdigit() or int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1]) != os.getpid():
-                continue
-            args = (proc / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if b"streamlit" in b" ".join(args) and str(port).encode() in args:
-            return int(proc.name)
-    raise RuntimeError(f"no streamlit child on port {port}")
-
-
-def status_kb(pid: int, key: str) -> int:
-    text = Path(f"/proc/{pid}/status").read_text()
-    return int(re.search(rf"^{key}:\s+(\d+) kB", text, re.M).group(1))
-
-
-def tree(pid: int) -> list[int]:
-    """pid and all its descendants."""
-    children: dict[int, list[int]] = {}
-    for proc in Path("/proc").iterdir():
-        if proc.name.isdigit():
-            try:
-                children.setdefault(int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1]), []).append(int(proc.name))
-            except OSError:
-                continue
-    found, todo = [], [pid]
-    while todo:
-        found.append(todo.pop())
-        todo += children.get(found[-1], [])
-    return found
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    """user + system CPU time of these processes (those still alive)."""
-    total = 0
-    for p in pids:
-        try:
-            total += sum(int(x) for x in Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()[11:13])
-        except OSError:
-            continue
-    return total / os.sysconf("SC_CLK_TCK")
-
-
-def machine_busy_seconds() -> float:
-    """CPU time all cores spent outside idle and iowait since boot."""
-    user, nice, system, idle, iowait, irq, softirq, steal = map(int, Path("/proc/stat").read_text().split()[1:9])
-    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
-
-
-class Watch(threading.Thread):
-    """Every `every` s until stopped: peak RSS of the server's tree, CPU of the server and of this whole test."""
-
-    def __init__(self, server: int, every: float = 0.5):
-        super().__init__(daemon=True)
-        self.server, self.every, self.done = server, every, threading.Event()
-        self.peak_kb, self.server_cpu, self.test_cpu = 0, 0.0, 0.0
-        self.start_cpu = (cpu_seconds(tree(server)), cpu_seconds(tree(os.getpid())), machine_busy_seconds())
-
-    def run(self) -> None:
-        while not self.done.wait(self.every):
-            rss = 0
-            for p in tree(self.server):
-                try:
-                    rss += status_kb(p, "VmRSS")
-                except (OSError, AttributeError):
-                    continue
-            self.peak_kb = max(self.peak_kb, rss)
-            self.server_cpu = max(self.server_cpu, cpu_seconds(tree(self.server)) - self.start_cpu[0])
-            self.test_cpu = max(self.test_cpu, cpu_seconds(tree(os.getpid())) - self.start_cpu[1])
-
-    def machine_cpu(self) -> float:
-        return machine_busy_seconds() - self.start_cpu[2]
 
 
 async def open_page(context, url: str, tally: Tally, args, charts: int) -> tuple:
@@ -221,57 +148,103 @@ async def training_user(context, url: str, index: int, args, tally: Tally) -> No
     await page.close()
 
 
-async def drive(url: str, args, tally: Tally) -> None:
+async def drive(url: str, args) -> Tally:
+    """All browser users against the server at `url`; returns what they saw."""
+    tally = Tally()
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         contexts = [await browser.new_context(viewport={"width": 1280, "height": 900})
                     for _ in range(args.sessions + args.trainings)]
         users = [training_user(c, url, i, args, tally) for i, c in enumerate(contexts[:args.trainings])]
         users += [probe_user(c, url, i, args, tally) for i, c in enumerate(contexts[args.trainings:], args.trainings)]
-        bound = args.seconds + args.stagger * len(users) + 4 * args.timeout
-        results = await asyncio.wait_for(asyncio.gather(*users, return_exceptions=True), bound)
+        results = await asyncio.wait_for(asyncio.gather(*users, return_exceptions=True), bound(args))
         for r in results:
             if isinstance(r, Exception):
                 tally.error(f"user stopped: {type(r).__name__}: {str(r).splitlines()[0][:120]}")
         await browser.close()
+    return tally
+
+
+def bound(args) -> float:
+    """The longest the users may take, all included."""
+    return args.seconds + args.stagger * (args.sessions + args.trainings) + 4 * args.timeout
+
+
+def keep_niced(niceness: int, stop: threading.Event) -> None:
+    """Every 0.5 s, set every thread of this process tree to `niceness` (Chromium, as root, raises its own)."""
+    while not stop.wait(0.5):
+        for pid in tree(os.getpid()):
+            with contextlib.suppress(OSError):
+                for task in Path(f"/proc/{pid}/task").iterdir():
+                    with contextlib.suppress(OSError):
+                        os.setpriority(os.PRIO_PROCESS, int(task.name), niceness)
+
+
+def browsers(url: str, args, out) -> None:
+    """Child process: the browsers, kept at the lowest CPU priority.
+
+    Students' browsers run on their own machines; here they share the server's two cores. At nice 19
+    the server gets first call on the cores; what the browsers lose shows in their redraw times, not
+    in the canary's.
+    """
+    stop = threading.Event()
+    threading.Thread(target=keep_niced, args=(args.client_nice, stop), daemon=True).start()
+    out.put(asyncio.run(drive(url, args)))
+    stop.set()
+
+
+async def canaries(url: str, args, users) -> list[tuple]:
+    """Fresh sessions, one at a time every --canary-every s, while the browser users run."""
+    found, n, give_up = [], 0, time.monotonic() + bound(args) + 60
+    while users.is_alive() and time.monotonic() < give_up:
+        n += 1
+        try:
+            found.append(await canary(url, f"seed={10_000 + n}", args.timeout))
+        except (TimeoutError, OSError, websockets.WebSocketException):
+            found.append((None, float("inf")))
+        await asyncio.sleep(args.canary_every)
+    return found
 
 
 def percentile(values: list[float], q: float) -> float:
+    values = values or [float("nan")]
     return statistics.quantiles(values, n=100, method="inclusive")[round(q) - 1] if len(values) > 1 else values[0]
 
 
-def report(args, tally: Tally, hwm_kb: int, watch: Watch, wall: float) -> str:
-    ms = [1000 * t for t in tally.redraws] or [float("nan")]
-    server_ms = [1000 * t for t in tally.replies] or [float("nan")]
-    lines = [
-        f"sessions {args.sessions} probe users + {args.trainings} training users, {args.seconds:.0f} s, "
-        f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}, "
-        f"fileWatcherType={os.environ.get('STREAMLIT_SERVER_FILE_WATCHER_TYPE', 'default')}, {os.cpu_count()} cores",
-        f"changes measured: {len(tally.redraws)}; change -> redrawn first chart: p50 {percentile(ms, 50):.0f} ms, "
-        f"p95 {percentile(ms, 95):.0f} ms, max {max(ms):.0f} ms",
-        f"  of which the server (change -> first chart message received): p50 {percentile(server_ms, 50):.0f} ms, "
-        f"p95 {percentile(server_ms, 95):.0f} ms",
-        f"first load (page open -> charts): median {statistics.median(tally.first_loads or [float('nan')]):.1f} s",
+def report(args, tally: Tally, canary_times: list[tuple], hwm_kb: int, watch: Watch) -> str:
+    ms = [1000 * t for t in tally.redraws]
+    server_ms = [1000 * t for t in tally.replies]
+    first = [1000 * c[0] for c in canary_times if c[0] is not None]
+    whole = [1000 * c[1] for c in canary_times]
+    return "\n".join([
+        f"{args.sessions} probe users + {args.trainings} training users for {args.seconds:.0f} s each, think time "
+        f"{args.pause:g} s; server OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}, "
+        f"fileWatcherType={os.environ.get('STREAMLIT_SERVER_FILE_WATCHER_TYPE', 'auto')}",
+        f"browser: {len(ms)} changes; change -> redrawn first chart p50 {percentile(ms, 50):.0f} ms, "
+        f"p95 {percentile(ms, 95):.0f} ms, max {max(ms or [float('nan')]):.0f} ms "
+        f"(first chart message reached the browser: p50 {percentile(server_ms, 50):.0f} ms, p95 {percentile(server_ms, 95):.0f} ms)",
+        f"browser: first load (page open -> 3 charts drawn) median {percentile(tally.first_loads, 50):.1f} s, "
+        f"max {max(tally.first_loads or [float('nan')]):.1f} s",
+        f"canary (server alone, fresh session, new seed): {len(canary_times)} runs; first chart p50 "
+        f"{percentile(first, 50):.0f} ms, p95 {percentile(first, 95):.0f} ms; whole page p50 {percentile(whole, 50):.0f} ms, "
+        f"p95 {percentile(whole, 95):.0f} ms",
         f"errors: {sum(tally.errors.values())} {tally.errors or ''}",
         f"trainings completed: {len(tally.trainings)}" + "".join(f"\n  {t}" for t in tally.trainings),
-        f"server peak memory: VmHWM {hwm_kb / 1024:.0f} MiB; polled RSS incl. children {watch.peak_kb / 1024:.0f} MiB",
-        f"CPU over {wall:.0f} s: server {watch.server_cpu:.0f} core-s ({watch.server_cpu / wall:.2f} cores), "
-        f"this test incl. server and browsers {watch.test_cpu:.0f} core-s, whole machine {watch.machine_cpu():.0f} core-s "
-        f"(other jobs on the machine: about {max(0.0, watch.machine_cpu() - watch.test_cpu):.0f} core-s)",
-    ]
-    return "\n".join(lines)
+        f"server peak memory: VmHWM {hwm_kb / 1024:.0f} MiB; peak RSS of server and children {watch.peak_kb / 1024:.0f} MiB",
+        watch.summary(),
+    ])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=10, help="probe users (1-30)")
     parser.add_argument("--trainings", type=int, default=2, help="training users (0-4)")
-    parser.add_argument("--seconds", type=float, default=120.0, help="how long users act (10-600)")
+    parser.add_argument("--seconds", type=float, default=120.0, help="how long each user acts (10-600)")
     parser.add_argument("--pause", type=float, default=1.0, help="mean think time between changes, s")
     parser.add_argument("--stagger", type=float, default=2.0, help="s between users opening the page")
     parser.add_argument("--timeout", type=float, default=60.0, help="a change with no redraw after this is an error")
-    parser.add_argument("--client-nice", type=int, default=10,
-                        help="niceness of the browsers: students' browsers run on their own machines, not the server's")
+    parser.add_argument("--canary-every", type=float, default=2.0, help="s between canary sessions")
+    parser.add_argument("--client-nice", type=int, default=19, help="niceness of the browsers (0-19)")
     parser.add_argument("--omp-threads", type=int, default=None, help="OMP_NUM_THREADS for the server")
     parser.add_argument("--file-watcher", default=None, help="the server's server.fileWatcherType (e.g. none)")
     args = parser.parse_args()
@@ -281,17 +254,21 @@ def main() -> None:
         os.environ["OMP_NUM_THREADS"] = str(args.omp_threads)
     if args.file_watcher is not None:
         os.environ["STREAMLIT_SERVER_FILE_WATCHER_TYPE"] = args.file_watcher
-    tally = Tally()
     with streamlit_server() as url:
-        pid = server_pid(int(url.rsplit(":", 1)[1]))
-        watch, start = Watch(pid), time.monotonic()
+        pid = child_pid(int(url.rsplit(":", 1)[1]))
+        out = multiprocessing.get_context("fork").Queue()
+        users = multiprocessing.get_context("fork").Process(target=browsers, args=(url, args, out), daemon=True)
+        users.start()
+        watch = Watch(pid)
         watch.start()
-        os.nice(args.client_nice)  # this process and the browsers it starts, not the server started above
-        asyncio.run(drive(url, args, tally))
+        canary_times = asyncio.run(canaries(url, args, users))
+        tally = out.get(timeout=60) if users.exitcode == 0 else Tally(errors={"browser process failed or hung": 1})
+        if users.is_alive():
+            users.terminate()
         watch.done.set()
         watch.join()
-        hwm, wall = status_kb(pid, "VmHWM"), time.monotonic() - start
-    print(report(args, tally, hwm, watch, wall))
+        hwm = status_kb(pid, "VmHWM")
+    print(report(args, tally, canary_times, hwm, watch))
 
 
 if __name__ == "__main__":

@@ -20,7 +20,9 @@ from models import ProbeConfig
 from models.training import TrainConfig
 from tests.test_app import GRADIENT_TITLE, chart, line, run_app
 from tests.test_checkpoint import pt_bytes
-from tests.test_train_page import small_sine  # the sine preset shrunk to a run of a few seconds
+from tests.test_train_page import (
+    small_sine,  # the sine preset shrunk to a run of a few seconds
+)
 from ui.cache import cached_probe
 from ui.examples_view import worked_examples
 from ui.settings import DEFAULTS, to_query
