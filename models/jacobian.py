@@ -40,7 +40,10 @@ def _top_ritz(alphas: torch.Tensor, betas: torch.Tensor):
     if k > 1:
         off = betas[:, :k - 1].double()
         tri = tri + torch.diag_embed(off, 1) + torch.diag_embed(off, -1)
+    finite = torch.isfinite(tri).all(dim=(1, 2))
+    tri = torch.where(finite[:, None, None], tri, torch.zeros_like(tri))  # LAPACK fails on inf/NaN
     vals, vecs = torch.linalg.eigh(tri)
+    vals = torch.where(finite[:, None], vals, torch.full_like(vals, float("nan")))
     return vals[:, -1], betas[:, k - 1].double().abs() * vecs[:, -1, -1].abs()
 
 

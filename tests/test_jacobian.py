@@ -1,4 +1,5 @@
 """Batched Lanczos spectral norms against torch.linalg.matrix_norm(ord=2) of the formed matrices."""
+import numpy as np
 import pytest
 import torch
 
@@ -35,3 +36,10 @@ def test_non_finite_rows_give_nan_and_others_survive():
 def test_zero_jacobian():
     got = jacobian_spectral_norm(torch.eye(4), torch.zeros(3, 1, 4))
     assert torch.equal(got, torch.zeros(3))
+
+
+def test_overflowing_lanczos_row_does_not_crash_the_probe():
+    """Found by fuzzing: a saturated LSTM made one tridiagonal non-finite and LAPACK raised."""
+    from models import ProbeConfig, probe
+    r = probe(ProbeConfig(cell="lstm", seq_len=8, hidden_size=4, batch_size=4, input_scale=18, forget_bias=4, seed=2))
+    assert r.jacobian_norm.shape == (8,) and np.isfinite(r.jacobian_norm).sum() >= 6
