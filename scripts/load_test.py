@@ -112,11 +112,12 @@ async def probe_user(context, url: str, index: int, args, tally: Tally) -> None:
     rng, preset, deadline = random.Random(index), index % len(PRESETS), time.monotonic() + args.seconds
     while time.monotonic() < deadline:
         action, preset = next_change(page, rng, preset)
+        url_before = page.url  # the URL mirrors every setting: it tells whether the page took the change
         try:
             await timed_change(page, frames, action, args, tally)
             await page.wait_for_function(IDLE_JS, arg=1, polling=100, timeout=args.timeout * 1000)
         except PlaywrightTimeout:
-            tally.error("no redraw within timeout")
+            tally.error("no redraw within timeout" if page.url != url_before else "change not taken by the page")
         if await page.locator(EXCEPTION).count():
             tally.error("exception box")
             await page.reload()

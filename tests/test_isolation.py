@@ -20,15 +20,14 @@ from models import ProbeConfig
 from models.training import TrainConfig
 from tests.test_app import GRADIENT_TITLE, chart, line, run_app
 from tests.test_checkpoint import pt_bytes
-from tests.test_train_page import (
-    small_sine,  # the sine preset shrunk to a run of a few seconds
-)
+from tests.test_train_page import small_sine  # the sine preset shrunk to a run of a few seconds
+from ui import upload_page
 from ui.cache import cached_probe
 from ui.examples_view import worked_examples
 from ui.settings import DEFAULTS, to_query
 from ui.train_job import TrainingLimiter, TrainJob
 from ui.train_page import JOB_KEY, training_limiter
-from ui.upload_page import RESULT_KEY
+from ui.upload_page import MAX_PROBE_WORK, RESULT_KEY, check_run_time
 
 ROOT = Path(__file__).resolve().parent.parent
 AUDITED = {  # (file, function) -> what it shares across sessions, and why that is safe
@@ -196,3 +195,20 @@ def test_settings_past_a_cap_are_refused_naming_what_to_lower(sessions):
     assert any("Cannot start" in e.value and "lower batch_size, seq_len or hidden_size" in e.value for e in at.error)
     with pytest.raises(ValueError, match="lower batch_size, seq_len, hidden_size or num_layers"):
         ProbeConfig(cell="gru", seq_len=1000, hidden_size=256, num_layers=2, batch_size=64)
+
+
+def test_an_upload_whose_probe_would_run_too_long_is_refused_naming_what_to_lower(monkeypatch):
+    """The cap is the probe tab's costliest allowed run; an H = 1024 LSTM (17 MB) at T = 1000 exceeds it."""
+    lstm = {"cell": "lstm", "hidden_size": 1024}
+    with pytest.raises(ValueError, match=r"at most 1,062 \(now 1000 x 8\); lower the sequence length or the batch size"):
+        check_run_time(lstm, {"seq_len": 1000, "batch_size": 8})
+    check_run_time(lstm, {"seq_len": 100, "batch_size": 8})  # the tab's defaults: allowed
+    assert MAX_PROBE_WORK == 1000 * 17 * 4 * 256**2
+    ProbeConfig(cell="lstm", seq_len=1000, hidden_size=256, batch_size=17)  # the probe tab allows this much
+    monkeypatch.setattr(upload_page, "MAX_PROBE_WORK", 4 * 16**2 * 799)  # so a small model shows the page's refusal
+    at = run_app()
+    at.file_uploader(key="upload_file").set_value(("m.pt", pt_bytes(torch.nn.LSTM(1, 16).state_dict()),
+                                                  "application/octet-stream")).run()
+    (error,) = at.error
+    assert "Cannot probe m.pt" in error.value and "at most 799 (now 100 x 8)" in error.value
+    assert RESULT_KEY not in at.session_state and not any("uploaded" in name for name in legend(at))

@@ -11,12 +11,16 @@ import streamlit as st
 
 from models import ProbeConfig, probe
 from models.checkpoint import MAX_UPLOAD_BYTES, build_from_state_dict, infer_spec, read_state_dict
-from models.config import ACTIVATIONS
+from models.config import ACTIVATIONS, GATE_NAMES
 from viz.style import CELL_NAMES
 
 from .i18n import tr
 from .probe_views import show_probe_views
 
+# Run-time cap: seq_len x batch_size x gate blocks x H^2, the work of the probe and of its Jacobian norms
+# (Lanczos on every (t, b)). This is the probe tab's costliest allowed run (LSTM, T 1000, H 256, batch 17:
+# about 8 s on one core here); an uploaded H = 1024 LSTM at T 1000, batch 4 took about 60 s.
+MAX_PROBE_WORK = 1000 * 17 * 4 * 256**2
 RESULT_KEY = "upload_result"  # (settings key, results) of the last probe of an uploaded model
 PREFIX = "upload_"
 HELP_EN = (
@@ -51,8 +55,20 @@ def probe_settings(spec: dict) -> dict:
     }
 
 
+def check_run_time(spec: dict, settings: dict) -> None:
+    """ValueError naming the value to lower when the probe would cost more than MAX_PROBE_WORK."""
+    per_sequence_step = len(GATE_NAMES[spec["cell"]]) * spec["hidden_size"] ** 2
+    steps = max(1, MAX_PROBE_WORK // per_sequence_step)  # allowed seq_len x batch_size
+    if settings["seq_len"] * settings["batch_size"] > steps:
+        raise ValueError(
+            f"with hidden size {spec['hidden_size']} this probe would take longer than the largest one the "
+            f"Gradient flow tab allows: sequence length x batch size may be at most {steps:,} (now "
+            f"{settings['seq_len']} x {settings['batch_size']}); lower the sequence length or the batch size")
+
+
 def probe_upload(state: dict, spec: dict, settings: dict, compare: bool) -> dict:
     """label -> ProbeResult for the uploaded model (and a fresh model of the same shape)."""
+    check_run_time(spec, settings)
     cfg = ProbeConfig(cell=spec["cell"], input_size=spec["input_size"], hidden_size=spec["hidden_size"],
                       num_layers=spec["num_layers"], **settings)
     name = CELL_NAMES[spec["cell"]]
