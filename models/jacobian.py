@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import torch
 
+SECTIONS = 16  # the top Ritz value's bracket is cut into this many pieces per pass (multisection)
 CHECKS = (4, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024)  # iterations where rows may stop
 
 
@@ -33,18 +34,61 @@ def _start_vector(w, d, d0, apply_jt, seed):
     return q / q.norm(dim=1, keepdim=True)
 
 
+def _pivots(a: torch.Tensor, b2: torch.Tensor, x: torch.Tensor, pivmin: torch.Tensor):
+    """The pivots d_1..d_k of the LDL^T factorisation of T - x I, one row (N,) at a time:
+    d_1 = a_1 - x, d_j = (a_j - x) - b_{j-1}^2 / d_{j-1}; a pivot smaller than pivmin becomes -pivmin.
+    Broadcasts: a trailing axis on a, b2, x and pivmin evaluates several x per row at once."""
+    d = None
+    for j in range(a.shape[1]):
+        d = a[:, j] - x if d is None else (a[:, j] - x) - b2[:, j - 1] / d
+        d = torch.where(d.abs() < pivmin, -pivmin, d)
+        yield d
+
+
 def _top_ritz(alphas: torch.Tensor, betas: torch.Tensor):
-    """Top eigenvalue of each tridiagonal T_k and the residual bound beta_k |y_k| of its eigenvector."""
+    """Top eigenvalue theta of each tridiagonal T_k and the residual bound beta_k |y_k| of its eigenvector.
+
+    T_k has diagonal alphas (N, k) and off-diagonal betas[:, :k-1]. theta: multisection between max_j a_j and
+    Gershgorin's bound on the Sturm count (the number of negative pivots of T - x I is the number of
+    eigenvalues below x), to float64 resolution. y: two steps of inverse iteration at sigma just above
+    theta, where T - sigma I is negative definite, so its LDL^T needs no pivoting. Costs O(k) vector
+    operations per bisection step instead of a dense O(k^3) eigh per row (tests/test_jacobian.py compares
+    both). Rows with inf/NaN give theta = NaN.
+    """
     k = alphas.shape[1]
-    tri = torch.diag_embed(alphas.double())
-    if k > 1:
-        off = betas[:, :k - 1].double()
-        tri = tri + torch.diag_embed(off, 1) + torch.diag_embed(off, -1)
-    finite = torch.isfinite(tri).all(dim=(1, 2))
-    tri = torch.where(finite[:, None, None], tri, torch.zeros_like(tri))  # LAPACK fails on inf/NaN
-    vals, vecs = torch.linalg.eigh(tri)
-    vals = torch.where(finite[:, None], vals, torch.full_like(vals, float("nan")))
-    return vals[:, -1], betas[:, k - 1].double().abs() * vecs[:, -1, -1].abs()
+    a, b = alphas.double(), betas[:, :k - 1].double()
+    finite = torch.isfinite(a).all(1) & torch.isfinite(b).all(1)
+    a = torch.where(finite[:, None], a, torch.zeros_like(a))
+    b = torch.where(finite[:, None], b, torch.zeros_like(b))
+    b2, zero = b * b, torch.zeros(len(a), 1, dtype=a.dtype)
+    reach = torch.cat([zero, b.abs()], 1) + torch.cat([b.abs(), zero], 1)
+    lo, hi = a.max(1).values, (a + reach).max(1).values  # lambda_max lies in [lo, hi]
+    eps, tiny = torch.finfo(a.dtype).eps, torch.finfo(a.dtype).tiny
+    scale = torch.maximum(lo.abs(), hi.abs()).clamp_min(tiny)
+    pivmin = tiny * b2.amax(1).clamp_min(1.0) if k > 1 else torch.full_like(lo, tiny)
+    points = torch.arange(1, SECTIONS, dtype=a.dtype) / SECTIONS
+    for _ in range(40):  # each pass shrinks the bracket SECTIONS-fold; ~14 reach float64 resolution
+        x = lo[:, None] + (hi - lo)[:, None] * points  # (N, SECTIONS - 1) trial points, rising
+        below = sum((d < 0).long() for d in _pivots(a[:, :, None], b2[:, :, None], x, pivmin[:, None]))
+        above = (below < k).sum(1, keepdim=True)  # trial points that some eigenvalue lies above
+        bounds = torch.cat([lo[:, None], x, hi[:, None]], 1)
+        lo, hi = bounds.gather(1, above).squeeze(1), bounds.gather(1, above + 1).squeeze(1)
+        if bool(((hi - lo) <= 2 * eps * scale).all()):
+            break
+    sigma = hi + 4 * eps * scale  # strictly above lambda_max by a margin float64 resolves
+    y = torch.ones_like(a)
+    for _ in range(2):  # solve (T - sigma I) y_new = y: forward elimination, then back substitution
+        d = list(_pivots(a, b2, sigma, pivmin))
+        z = [y[:, 0]]
+        for j in range(1, k):
+            z.append(y[:, j] - b[:, j - 1] / d[j - 1] * z[j - 1])
+        ys = [z[k - 1] / d[k - 1]]
+        for j in range(k - 2, -1, -1):
+            ys.append((z[j] - b[:, j] * ys[-1]) / d[j])
+        y = torch.stack(ys[::-1], 1)
+        y = y / y.norm(dim=1, keepdim=True)
+    theta = torch.where(finite, 0.5 * (lo + hi), torch.full_like(lo, float("nan")))
+    return theta, betas[:, k - 1].double().abs() * y[:, -1].abs()
 
 
 def jacobian_spectral_norm(w_hh: torch.Tensor, d: torch.Tensor, d0: torch.Tensor | None = None,

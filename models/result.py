@@ -7,6 +7,7 @@ per-unit arrays in the probe's dtype; `model`, `inputs` and
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -16,6 +17,8 @@ from .config import ProbeConfig
 from .denormals import flush_denormals
 from .jacobian import jacobian_spectral_norm
 from .recurrence import cell_math
+
+JACOBIAN_CHUNK_ROWS = 2048  # (t, b) pairs per Lanczos batch: big enough to batch well, ~0.1-0.5 s each
 
 
 def _jsonable(a):
@@ -62,16 +65,38 @@ class ProbeResult:
         whole probe, and callers such as training snapshots never need it.
         """
         if self._jacobian_norm is None:
-            w_hh, fwd = self._jacobian_inputs
-            d0, d = cell_math(self.config.cell, self.config.activation).jacobian_factors(fwd)
-            T, B, G, H = d.shape
-            with flush_denormals():
-                norms = jacobian_spectral_norm(w_hh, d.reshape(T * B, G, H),
-                                               None if d0 is None else d0.reshape(T * B, H), seed=self.config.seed)
-            jacobian_norm = norms.double().view(T, B).mean(1).numpy()
-            jacobian_norm.flags.writeable = False  # a memo: results may be shared (ui/cache.py)
-            self._jacobian_norm = jacobian_norm
+            for _ in self.jacobian_norm_progress():
+                pass
         return self._jacobian_norm
+
+    def jacobian_norm_progress(self, chunk_rows: int = JACOBIAN_CHUNK_ROWS) -> Iterator[float]:
+        """Compute `jacobian_norm` a block of timesteps at a time (about `chunk_rows` (t, b) pairs),
+        yielding the fraction of timesteps done after each block; the memo is set with the last one.
+
+        Abandoning the iterator cancels the work and memoises nothing: an interactive caller can
+        show progress and stop between blocks. Yields nothing if the norms are already known.
+        """
+        if self._jacobian_norm is not None:
+            return
+        w_hh, fwd = self._jacobian_inputs
+        d0, d = cell_math(self.config.cell, self.config.activation).jacobian_factors(fwd)
+        T, B, G, H = d.shape
+        steps = max(1, chunk_rows // B)
+        jacobian_norm = np.empty(T)
+        for start in range(0, T, steps):
+            block = slice(start, min(T, start + steps))
+            n = (block.stop - start) * B
+            with flush_denormals():
+                norms = jacobian_spectral_norm(w_hh, d[block].reshape(n, G, H),
+                                               None if d0 is None else d0[block].reshape(n, H),
+                                               seed=self.config.seed + start)
+            jacobian_norm[block] = norms.double().view(-1, B).mean(1).numpy()
+            if block.stop < T:
+                yield block.stop / T
+        jacobian_norm.flags.writeable = False  # a memo: results may be shared (ui/cache.py)
+        self._jacobian_norm = jacobian_norm
+        self._jacobian_inputs = None  # no longer needed: up to a third of a cached LSTM result
+        yield 1.0
 
     @property
     def seq_len(self) -> int:

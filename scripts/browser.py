@@ -93,7 +93,7 @@ def timed_change(page, action, timeout_ms: float = 120_000) -> float:
     start = time.perf_counter()
     action()
     page.wait_for_function(f"old => ({SIGNATURE_JS})() !== old && ({SIGNATURE_JS})() !== ''", arg=before,
-                           polling="raf", timeout=timeout_ms)
+                           polling=25, timeout=timeout_ms)  # ms; "raf" would rebuild the signature 60 times a second on the server's cores
     return time.perf_counter() - start
 
 

@@ -136,6 +136,8 @@ def test_the_lazy_and_torch_parts_of_a_shared_result_are_read_only_too():
     assert not shared.jacobian_norm.flags.writeable
     assert all(getattr(shared, name, None) is None or not isinstance(getattr(shared, name), (torch.Tensor, torch.nn.Module))
                for name in ("model", "inputs", "readout"))
+    # Nothing kept that the app never reads: W_hh's per-step factors, and the Jacobian's inputs once it is known
+    assert shared._delta_h0 is None and shared._h_prev0 is None and shared._jacobian_inputs is None
 
 
 def test_cached_worked_examples_are_a_copy_per_call():

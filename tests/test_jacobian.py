@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from models.jacobian import jacobian_spectral_norm
+from models.jacobian import _top_ritz, jacobian_spectral_norm
 
 
 def formed(w, d, d0):
@@ -43,3 +43,52 @@ def test_overflowing_lanczos_row_does_not_crash_the_probe():
     from models import ProbeConfig, probe
     r = probe(ProbeConfig(cell="lstm", seq_len=8, hidden_size=4, batch_size=4, input_scale=18, forget_bias=4, seed=2))
     assert r.jacobian_norm.shape == (8,) and np.isfinite(r.jacobian_norm).sum() >= 6
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 8, 24, 61])
+def test_top_ritz_pair_matches_dense_eigh(k):
+    """The Sturm-count multisection and inverse iteration against LAPACK's dense eigh of the same T_k:
+    random tridiagonals, a Lanczos breakdown (beta = 0), a clustered top, a negative spectrum, zeros."""
+    gen = torch.Generator().manual_seed(k)
+    alphas = torch.randn(200, k, generator=gen, dtype=torch.float64)
+    betas = torch.rand(200, k, generator=gen, dtype=torch.float64)
+    betas[1, k // 2] = 0.0  # breakdown: T splits into two blocks
+    alphas[2], betas[2] = 5.0, 1e-9  # nearly equal top eigenvalues
+    alphas[3] = -alphas[3].abs() - 3  # every eigenvalue negative
+    alphas[4], betas[4] = 0.0, 0.0
+    alphas[5] *= 1e6  # a wide spread
+    theta, residual = _top_ritz(alphas, betas)
+    tri = torch.diag_embed(alphas) + torch.diag_embed(betas[:, :k - 1], 1) + torch.diag_embed(betas[:, :k - 1], -1)
+    vals, vecs = torch.linalg.eigh(tri)
+    scale = tri.abs().amax(dim=(1, 2)).clamp_min(1)
+    torch.testing.assert_close(theta / scale, vals[:, -1] / scale, rtol=0, atol=1e-13)
+    gap = (vals[:, -1] - vals[:, -2]) / scale if k > 1 else torch.ones(200, dtype=torch.float64)
+    well_separated = gap > 1e-6  # elsewhere the eigenvector itself is ill-determined
+    expected = betas[:, k - 1].abs() * vecs[:, -1, -1].abs()
+    torch.testing.assert_close(residual[well_separated], expected[well_separated], rtol=1e-8, atol=1e-12)
+
+
+def test_top_ritz_of_non_finite_rows_is_nan():
+    alphas, betas = torch.ones(3, 4, dtype=torch.float64), torch.ones(3, 4, dtype=torch.float64)
+    alphas[1, 2], betas[2, 0] = float("inf"), float("nan")
+    theta, _ = _top_ritz(alphas, betas)
+    assert torch.isnan(theta[1:]).all() and torch.isclose(theta[0], torch.tensor(1 + 2 * np.cos(np.pi / 5), dtype=torch.float64))
+
+
+def test_blockwise_progress_gives_the_same_norms_and_cancelling_memoises_nothing():
+    """jacobian_norm_progress in blocks of 16 (t, b) pairs against the exact per-step norms of the formed
+    Jacobians (tests/reference.py); an abandoned iterator leaves the memo empty."""
+    from models import ProbeConfig, probe
+    from tests.reference import reference
+    cfg = ProbeConfig(cell="gru", seq_len=12, hidden_size=6, batch_size=4, dtype="float64")
+    r = probe(cfg)
+    fractions = list(r.jacobian_norm_progress(chunk_rows=16))
+    assert fractions == [4 / 12, 8 / 12, 1.0]
+    np.testing.assert_allclose(r.jacobian_norm, reference(r.model, cfg.cell, cfg.activation, r.inputs, r.readout)["jacobian_norm"].numpy(),
+                               rtol=1e-9)
+    fresh = probe(cfg)
+    steps = fresh.jacobian_norm_progress(chunk_rows=16)
+    assert next(steps) == 4 / 12
+    steps.close()
+    assert fresh._jacobian_norm is None
+    np.testing.assert_allclose(fresh.jacobian_norm, r.jacobian_norm, rtol=1e-12)

@@ -17,6 +17,7 @@ import streamlit as st
 from viz import contributions_figure, gate_figure, gradient_norm_figure, label_colors, magnitude_heatmap_figure
 
 from . import view_data
+from .cache import jacobian_norms
 from .cards import card
 from .i18n import tr
 
@@ -118,9 +119,8 @@ def gates_view(results: dict, key: str) -> None:
 def contributions_view(results: dict, colors: dict, key: str) -> None:
     """View 4: per-step contributions to dL/dW_hh and per-step Jacobian norms (computed last: slowest)."""
     fig_col, _ = section(("4 · Sum of T sub-gradients", "4 · T 个子梯度之和"), "contributions")
-    with fig_col, st.spinner(tr("Computing Jacobian norms…", "正在计算雅可比范数…")):
-        chart(contributions_figure({k: r.grad_w_steps for k, r in results.items()},
-                                   {k: r.jacobian_norm for k, r in results.items()}, colors,
+    with fig_col:
+        chart(contributions_figure({k: r.grad_w_steps for k, r in results.items()}, jacobian_norms(results), colors,
                                    title=tr("Per-step contributions and Jacobian norms", "每步贡献与雅可比范数")),
               key=f"{key}_contributions")
         downloads("contributions", view_data.contributions_frame, results, key)

@@ -11,9 +11,9 @@ politely after `queue_seconds`. A job whose page stopped asking for redraws (a c
 `idle_seconds` stops itself, so an abandoned session frees its slot and, with the session, its memory.
 
 Torch's thread count: `torch.set_num_threads` caps the calling thread's OpenMP pool *and* sets the
-count every thread started later begins with (Streamlit runs each rerun on a new thread). So while
-a training runs, new probe threads get `threads` too (one core each on a 2-core server), and when the
-last training ends the limiter gives new threads the server's own count back.
+count every thread started later begins with. So while a training runs, new threads get `threads`
+too, and so do the app's long-lived probe workers (`ui.worker.set_threads`): one core each on a
+2-core server. When the last training ends the limiter gives both the server's own count back.
 """
 from __future__ import annotations
 
@@ -24,6 +24,8 @@ import numpy as np
 import torch
 
 from models.training import TrainConfig, Trainer
+
+from . import worker
 
 
 class TrainingLimiter:
@@ -40,6 +42,7 @@ class TrainingLimiter:
             if self._sem.acquire(timeout=0.1):
                 with self._lock:
                     self._running += 1
+                    worker.set_threads(self.threads)  # probes share the cores with the training
                 return True
         return False
 
@@ -48,6 +51,7 @@ class TrainingLimiter:
             self._running -= 1
             if self._running == 0:  # undo the training's cap for threads started from now on
                 torch.set_num_threads(self.idle_threads)
+                worker.set_threads(None)
         self._sem.release()
 
     @property

@@ -1,0 +1,28 @@
+"""ui/worker.py: torch work on long-lived threads, with the torch thread count the limiter asks for."""
+import threading
+
+import pytest
+import torch
+
+from ui import worker
+from ui.train_job import TrainingLimiter
+
+
+def test_runs_on_long_lived_threads_and_returns_or_raises():
+    names = {worker.run(lambda: threading.current_thread().name) for _ in range(20)}
+    assert names <= {f"torch-worker_{i}" for i in range(worker.WORKERS)}
+    assert threading.current_thread().name not in names
+    assert worker.run(divmod, 17, 5) == (3, 2)
+    with pytest.raises(ZeroDivisionError):
+        worker.run(divmod, 1, 0)
+
+
+def test_a_running_training_caps_the_workers_threads_and_its_end_restores_them():
+    server = torch.get_num_threads()
+    limiter = TrainingLimiter(slots=2, threads=1)
+    assert limiter.acquire(threading.Event(), timeout=1)
+    try:
+        assert worker.run(torch.get_num_threads) == 1
+    finally:
+        limiter.release()
+    assert worker.run(torch.get_num_threads) == server
