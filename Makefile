@@ -2,7 +2,7 @@
 PYTHON ?= python3
 PORT ?= 8501
 
-.PHONY: run test deps dev-deps browser bench
+.PHONY: run class test deps dev-deps browser bench
 
 deps:
 	$(PYTHON) -m pip install -q -r requirements.txt
@@ -16,6 +16,11 @@ browser:
 
 run: deps
 	$(PYTHON) -m streamlit run app.py --server.port $(PORT) --browser.gatherUsageStats false
+
+# For a class: every interface, one torch thread per computation, no file watching (README: Running it for a class).
+class: deps
+	OMP_NUM_THREADS=1 $(PYTHON) -m streamlit run app.py --server.address 0.0.0.0 --server.port $(PORT) \
+		--server.maxUploadSize 50 --server.fileWatcherType none --server.headless true --browser.gatherUsageStats false
 
 test: dev-deps browser
 	$(PYTHON) -m pytest -q

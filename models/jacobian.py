@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import torch
 
+DENSE_EIGH_WORK = 1e7  # N k^3 up to which _top_ritz uses a dense eigh
 SECTIONS = 16  # the top Ritz value's bracket is cut into this many pieces per pass (multisection)
 CHECKS = (4, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024)  # iterations where rows may stop
 
@@ -46,7 +47,25 @@ def _pivots(a: torch.Tensor, b2: torch.Tensor, x: torch.Tensor, pivmin: torch.Te
 
 
 def _top_ritz(alphas: torch.Tensor, betas: torch.Tensor):
-    """Top eigenvalue theta of each tridiagonal T_k and the residual bound beta_k |y_k| of its eigenvector.
+    """Top eigenvalue theta of each tridiagonal T_k and the residual bound beta_k |y_k| of its eigenvector:
+    LAPACK's dense eigh for small batches, where its O(N k^3) beats the Python-level steps of
+    `_top_ritz_sturm` (measured crossover: N k^3 about 1e7, e.g. 2048 rows at k = 16)."""
+    k = alphas.shape[1]
+    if alphas.shape[0] * k**3 > DENSE_EIGH_WORK:
+        return _top_ritz_sturm(alphas, betas)
+    a, b = alphas.double(), betas[:, :k - 1].double()
+    finite = torch.isfinite(a).all(1) & torch.isfinite(b).all(1)
+    tri = torch.diag_embed(torch.where(finite[:, None], a, torch.zeros_like(a)))
+    if k > 1:
+        b = torch.where(finite[:, None], b, torch.zeros_like(b))
+        tri = tri + torch.diag_embed(b, 1) + torch.diag_embed(b, -1)
+    vals, vecs = torch.linalg.eigh(tri)  # LAPACK fails on inf/NaN, hence the zeros above
+    theta = torch.where(finite, vals[:, -1], torch.full_like(vals[:, -1], float("nan")))
+    return theta, betas[:, k - 1].double().abs() * vecs[:, -1, -1].abs()
+
+
+def _top_ritz_sturm(alphas: torch.Tensor, betas: torch.Tensor):
+    """`_top_ritz` without a dense eigen-solver.
 
     T_k has diagonal alphas (N, k) and off-diagonal betas[:, :k-1]. theta: multisection between max_j a_j and
     Gershgorin's bound on the Sturm count (the number of negative pivots of T - x I is the number of
