@@ -190,3 +190,30 @@ def test_no_cells_selected_says_so():
     assert not at.exception
     assert any("at least one cell" in i.value for i in at.info)
     assert not [c for c in at.get("plotly_chart") if "dL/dh_t" in json.loads(c.proto.spec)["layout"]["title"]["text"]]
+
+
+def test_chinese_switches_the_words_inside_the_figures_and_keeps_their_numbers():
+    """?language=zh: axis titles, subplot titles, gate names and legend words in Chinese, data as in English."""
+    english, chinese = run_app(), run_app(language="zh")
+    specs = {lang: [json.loads(c.proto.spec) for c in at.get("plotly_chart")] for lang, at in (("en", english), ("zh", chinese))}
+    assert len(specs["en"]) == len(specs["zh"]) >= 5
+    texts = json.dumps([s["layout"] for s in specs["zh"]], ensure_ascii=False)
+    for word in ("时间步 t", "隐藏单元", "遗忘门 f(批平均)", "更新门 z(批平均)", "门的平均值"):
+        assert word in texts, word
+    for phrase in ("timestep t", "hidden unit", "forget gate", "mean gate value"):
+        assert phrase not in texts, phrase
+    zh_names = {t.get("name") for s in specs["zh"] for t in s["data"]}
+    assert {"遗忘门 f", "候选状态 n", "RNN 上界 (γ||W_hh||)^(T-t)"} <= zh_names and "forget" not in zh_names
+    for en, zh in zip(specs["en"], specs["zh"]):  # the same traces with the same numbers
+        assert [t["type"] for t in en["data"]] == [t["type"] for t in zh["data"]]
+        for a, b in zip(en["data"], zh["data"]):
+            for key in ("x", "y", "z"):
+                if key in a:
+                    np.testing.assert_array_equal(decode_any(a[key]), decode_any(b[key]))
+
+
+def decode_any(values) -> np.ndarray:
+    """decode() for 1-D arrays and for heatmaps' z (a list of rows, or one bdata block)."""
+    if isinstance(values, list) and values and isinstance(values[0], (list, dict)):
+        return np.array([decode(row) for row in values])
+    return decode(values)

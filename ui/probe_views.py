@@ -19,7 +19,7 @@ from viz import contributions_figure, gate_figure, gradient_norm_figure, label_c
 from . import view_data
 from .cache import jacobian_norms
 from .cards import card
-from .i18n import tr
+from .i18n import figure_text, tr
 
 PLOTLY_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
 
@@ -49,7 +49,7 @@ def downloads(name: str, frame, results: dict, key: str) -> None:
 
 
 def chart(fig, key: str) -> None:
-    st.plotly_chart(fig, key=key, config=PLOTLY_CONFIG, width="stretch")
+    st.plotly_chart(figure_text(fig), key=key, config=PLOTLY_CONFIG, width="stretch")
 
 
 def section(title: tuple[str, str], view: str):

@@ -17,7 +17,7 @@ from models.training import PRESETS, TrainConfig
 from viz.style import CELL_NAMES
 from viz.training import grad_norm_figure, gradient_flow_training_figure, loss_figure, metric_figure
 
-from .i18n import tr
+from .i18n import figure_text, tr
 from .probe_views import show_probe_views
 from .train_job import TrainingLimiter, TrainJob
 
@@ -185,14 +185,14 @@ def live_charts() -> None:
     metric_name = {"accuracy": tr("accuracy", "准确率"), "r2": "R²"}[task.metric]
     chance = 1 / task.output_size if task.kind == "classification" else (None if task.metric == "accuracy" else 0.0)
     left, right = st.columns(2)
-    left.plotly_chart(loss_figure({c: v["loss"] for c, v in p.items()}, task.baseline_loss, loss_name,
-                                  tr("best constant prediction", "最优常数预测")), key=PREFIX + "loss_chart")
-    right.plotly_chart(metric_figure({c: v["metric"] for c, v in p.items()}, metric_name, chance,
-                                     tr("chance", "随机水平")), key=PREFIX + "metric_chart")
+    left.plotly_chart(figure_text(loss_figure({c: v["loss"] for c, v in p.items()}, task.baseline_loss, loss_name,
+                                  tr("best constant prediction", "最优常数预测"))), key=PREFIX + "loss_chart")
+    right.plotly_chart(figure_text(metric_figure({c: v["metric"] for c, v in p.items()}, metric_name, chance,
+                                     tr("chance", "随机水平"))), key=PREFIX + "metric_chart")
     diverged = {c: v["diverged_at"] for c, v in p.items() if v["diverged_at"] is not None}
-    left.plotly_chart(grad_norm_figure({c: v["grad_norm"] for c, v in p.items()},
-                                       job.cfg.clip_value if job.cfg.clip else None, diverged), key=PREFIX + "norm_chart")
-    right.plotly_chart(gradient_flow_training_figure({c: (v["snapshot_steps"], v["snapshots"]) for c, v in p.items()}),
+    left.plotly_chart(figure_text(grad_norm_figure({c: v["grad_norm"] for c, v in p.items()},
+                                       job.cfg.clip_value if job.cfg.clip else None, diverged)), key=PREFIX + "norm_chart")
+    right.plotly_chart(figure_text(gradient_flow_training_figure({c: (v["snapshot_steps"], v["snapshots"]) for c, v in p.items()})),
                        key=PREFIX + "flow_chart")
     if job.finished and st.session_state.get(SHOWN_KEY) is not job:
         st.rerun()  # a fragment-only redraw saw the end: redraw the page once for the results

@@ -8,7 +8,8 @@ from .examples import decay_figure
 from .gates import gate_figure
 from .gradient_norm import gradient_norm_figure
 from .heatmap import magnitude_heatmap_figure
+from .localize import localize
 from .style import CELL_COLORS, GATE_COLORS, label_colors
 
-__all__ = ["CELL_COLORS", "GATE_COLORS", "contributions_figure", "decay_figure", "gate_figure",
+__all__ = ["CELL_COLORS", "GATE_COLORS", "contributions_figure", "decay_figure", "gate_figure", "localize",
            "gradient_norm_figure", "label_colors", "magnitude_heatmap_figure"]
