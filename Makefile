@@ -17,9 +17,9 @@ browser:
 run: deps
 	$(PYTHON) -m streamlit run app.py --server.port $(PORT) --browser.gatherUsageStats false
 
-# For a class: every interface, one torch thread per computation, no file watching (README: Running it for a class).
+# For a class: every interface, uploads capped at 50 MB, no file watching (README: Running it for a class).
 class: deps
-	OMP_NUM_THREADS=1 $(PYTHON) -m streamlit run app.py --server.address 0.0.0.0 --server.port $(PORT) \
+	$(PYTHON) -m streamlit run app.py --server.address 0.0.0.0 --server.port $(PORT) \
 		--server.maxUploadSize 50 --server.fileWatcherType none --server.headless true --browser.gatherUsageStats false
 
 test: dev-deps browser

@@ -42,7 +42,13 @@ EXCEPTION = '[data-testid="stException"]'
 IDLE_JS = f"""n => document.querySelector('[data-testid="stApp"]')?.getAttribute('data-test-script-state') === 'notRunning'
     && document.querySelectorAll('[data-stale="true"]').length === 0
     && document.querySelectorAll('{CHART} .scatterlayer .trace').length >= n"""
-CHANGED_JS = f"old => {{ const s = ({SIGNATURE_JS})(); return s !== '' && s !== old; }}"
+# Redrawn: the first chart's traces differ, or (a change that leaves view 1 as it was, such as the hidden
+# size of a linear RNN with orthogonal W, whose ||dL/dh_t|| = gamma^(T-t) for every H) the page took the
+# new settings into its URL and has finished the run.
+CHANGED_JS = f"""([old, url]) => {{
+  const s = ({SIGNATURE_JS})();
+  return (s !== '' && s !== old) || (location.href !== url && ({IDLE_JS})(1));
+}}"""
 SLIDERS = ("Sequence length", "Hidden size")
 POLL_MS = 25  # how often a page checks for the redraw (every frame would cost 12 pages a lot of CPU)
 REPLY_BYTES = 4096  # sidebar and text deltas are smaller; a chart's figure is larger
@@ -82,10 +88,10 @@ async def open_page(context, url: str, tally: Tally, args, charts: int) -> tuple
 async def timed_change(page, frames: list, action, args, tally: Tally) -> None:
     """Record the seconds from `action()` until the first chart's traces differ, and until the server's
     first large message (REPLY_BYTES or more: the chart's figure) arrived."""
-    before = await page.evaluate(SIGNATURE_JS)
+    before, url = await page.evaluate(SIGNATURE_JS), page.url
     start = time.perf_counter()
     await action()
-    await page.wait_for_function(CHANGED_JS, arg=before, polling=POLL_MS, timeout=args.timeout * 1000)
+    await page.wait_for_function(CHANGED_JS, arg=[before, url], polling=POLL_MS, timeout=args.timeout * 1000)
     tally.redraws.append(time.perf_counter() - start)
     replies = [t for t, size in frames if t > start and size >= REPLY_BYTES]
     if replies:
