@@ -76,9 +76,10 @@ class ProbeResult:
         Abandoning the iterator cancels the work and memoises nothing: an interactive caller can
         show progress and stop between blocks. Yields nothing if the norms are already known.
         """
-        if self._jacobian_norm is not None:
+        inputs = self._jacobian_inputs  # read before the memo: a finishing thread sets the memo, then drops these
+        if inputs is None or self._jacobian_norm is not None:
             return
-        w_hh, fwd = self._jacobian_inputs
+        w_hh, fwd = inputs
         d0, d = cell_math(self.config.cell, self.config.activation).jacobian_factors(fwd)
         T, B, G, H = d.shape
         steps = max(1, chunk_rows // B)
