@@ -43,8 +43,10 @@ def _check_unpacked_size(data: bytes) -> None:
         return
     try:
         unpacked = sum(info.file_size for info in zipfile.ZipFile(io.BytesIO(data)).infolist())
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
-        return  # unreadable as a zip: torch.load refuses it with its own message
+    except Exception as exc:  # BadZipFile, EOFError, NotImplementedError ("zip file version 6.4"), ...
+        # Refused rather than handed to torch.load, whose own zip reader might accept what this check
+        # cannot size. torch.save writes plain zips; a legacy (non-zip) file starts with a pickle, not "PK".
+        raise ValueError(f"not a readable PyTorch file (truncated or corrupted zip archive): {_first_line(exc)}") from None
     if unpacked > MAX_UPLOAD_BYTES:
         raise ValueError(f"the file unpacks to {unpacked / 1e6:,.1f} MB; the limit is {MAX_UPLOAD_BYTES / 1e6:.0f} MB")
 

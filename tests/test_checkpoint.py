@@ -129,3 +129,14 @@ def test_a_file_over_the_size_cap_is_refused_before_reading(monkeypatch):
     monkeypatch.setattr(checkpoint, "MAX_UPLOAD_BYTES", len(data) - 1)
     with pytest.raises(ValueError, match="the limit is"):
         read_state_dict(data, "m.pt")
+
+
+def test_a_zip_python_cannot_size_is_refused_not_passed_to_torch():
+    """Found by fuzzing: a flipped byte made the zip need "version 6.4", and zipfile raised NotImplementedError."""
+    import struct
+    data = bytearray(pt_bytes(torch.nn.RNN(1, 2).state_dict()))
+    central = data.find(b"PK\x01\x02")
+    assert central > 0
+    struct.pack_into("<H", data, central + 6, 64)  # "version needed to extract" of the first central entry
+    with pytest.raises(ValueError, match="truncated or corrupted zip"):
+        read_state_dict(bytes(data), "m.pt")
