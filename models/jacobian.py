@@ -46,39 +46,40 @@ def _pivots(a: torch.Tensor, b2: torch.Tensor, x: torch.Tensor, pivmin: torch.Te
         yield d
 
 
-def _top_ritz(alphas: torch.Tensor, betas: torch.Tensor):
-    """Top eigenvalue theta of each tridiagonal T_k and the residual bound beta_k |y_k| of its eigenvector:
-    LAPACK's dense eigh for small batches, where its O(N k^3) beats the Python-level steps of
-    `_top_ritz_sturm` (measured crossover: N k^3 about 1e7, e.g. 2048 rows at k = 16)."""
-    k = alphas.shape[1]
-    if alphas.shape[0] * k**3 > DENSE_EIGH_WORK:
-        return _top_ritz_sturm(alphas, betas)
-    a, b = alphas.double(), betas[:, :k - 1].double()
-    finite = torch.isfinite(a).all(1) & torch.isfinite(b).all(1)
-    tri = torch.diag_embed(torch.where(finite[:, None], a, torch.zeros_like(a)))
-    if k > 1:
-        b = torch.where(finite[:, None], b, torch.zeros_like(b))
-        tri = tri + torch.diag_embed(b, 1) + torch.diag_embed(b, -1)
-    vals, vecs = torch.linalg.eigh(tri)  # LAPACK fails on inf/NaN, hence the zeros above
-    theta = torch.where(finite, vals[:, -1], torch.full_like(vals[:, -1], float("nan")))
-    return theta, betas[:, k - 1].double().abs() * vecs[:, -1, -1].abs()
+def _top_ritz(alphas: torch.Tensor, betas: torch.Tensor, method: str | None = None):
+    """Top eigenvalue theta of each tridiagonal T_k and the residual bound beta_k |y_k| of its eigenvector.
 
-
-def _top_ritz_sturm(alphas: torch.Tensor, betas: torch.Tensor):
-    """`_top_ritz` without a dense eigen-solver.
-
-    T_k has diagonal alphas (N, k) and off-diagonal betas[:, :k-1]. theta: multisection between max_j a_j and
-    Gershgorin's bound on the Sturm count (the number of negative pivots of T - x I is the number of
-    eigenvalues below x), to float64 resolution. y: two steps of inverse iteration at sigma just above
-    theta, where T - sigma I is negative definite, so its LDL^T needs no pivoting. Costs O(k) vector
-    operations per bisection step instead of a dense O(k^3) eigh per row (tests/test_jacobian.py compares
-    both). Rows with inf/NaN give theta = NaN.
+    T_k has diagonal alphas (N, k) and off-diagonal betas[:, :k-1]; rows with inf/NaN give theta = NaN
+    (they are zeroed first: LAPACK fails on them). method "dense" is LAPACK's eigh, "sturm" is
+    `_top_pair_sturm`; by default dense for small batches, where its O(N k^3) beats the Python-level
+    steps of the other (measured crossover: N k^3 about 1e7, e.g. 2048 rows at k = 16).
     """
     k = alphas.shape[1]
     a, b = alphas.double(), betas[:, :k - 1].double()
     finite = torch.isfinite(a).all(1) & torch.isfinite(b).all(1)
     a = torch.where(finite[:, None], a, torch.zeros_like(a))
     b = torch.where(finite[:, None], b, torch.zeros_like(b))
+    if (method or ("sturm" if len(a) * k**3 > DENSE_EIGH_WORK else "dense")) == "sturm":
+        theta, y_last = _top_pair_sturm(a, b)
+    else:
+        tri = torch.diag_embed(a) + torch.diag_embed(b, 1) + torch.diag_embed(b, -1)
+        vals, vecs = torch.linalg.eigh(tri)
+        theta, y_last = vals[:, -1], vecs[:, -1, -1]
+    theta = torch.where(finite, theta, torch.full_like(theta, float("nan")))
+    return theta, betas[:, k - 1].double().abs() * y_last.abs()
+
+
+def _top_pair_sturm(a: torch.Tensor, b: torch.Tensor):
+    """(top eigenvalue, last component of its unit eigenvector) of finite tridiagonals, float64, without
+    a dense eigen-solver: diagonal a (N, k), off-diagonal b (N, k - 1).
+
+    theta: multisection between max_j a_j and Gershgorin's bound on the Sturm count (the number of
+    negative pivots of T - x I is the number of eigenvalues below x), to float64 resolution. y: two
+    steps of inverse iteration at sigma just above theta, where T - sigma I is negative definite, so its
+    LDL^T needs no pivoting. Costs O(k) vector operations per pass instead of a dense O(k^3) eigh per
+    row (tests/test_jacobian.py compares both).
+    """
+    k = a.shape[1]
     b2, zero = b * b, torch.zeros(len(a), 1, dtype=a.dtype)
     reach = torch.cat([zero, b.abs()], 1) + torch.cat([b.abs(), zero], 1)
     lo, hi = a.max(1).values, (a + reach).max(1).values  # lambda_max lies in [lo, hi]
@@ -106,8 +107,7 @@ def _top_ritz_sturm(alphas: torch.Tensor, betas: torch.Tensor):
             ys.append((z[j] - b[:, j] * ys[-1]) / d[j])
         y = torch.stack(ys[::-1], 1)
         y = y / y.norm(dim=1, keepdim=True)
-    theta = torch.where(finite, 0.5 * (lo + hi), torch.full_like(lo, float("nan")))
-    return theta, betas[:, k - 1].double().abs() * y[:, -1].abs()
+    return 0.5 * (lo + hi), y[:, -1]
 
 
 def jacobian_spectral_norm(w_hh: torch.Tensor, d: torch.Tensor, d0: torch.Tensor | None = None,

@@ -11,18 +11,6 @@ from __future__ import annotations
 import plotly.graph_objects as go
 
 
-
-def _translate(text, ordered: list, phrases: dict, names: dict):
-    if not isinstance(text, str):
-        return text
-    if text in names:
-        return names[text]
-    for phrase in ordered:
-        if phrase in text:
-            text = text.replace(phrase, phrases[phrase])
-    return text
-
-
 def localize(fig: go.Figure, phrases: dict[str, str], names: dict[str, str] | None = None) -> go.Figure:
     """A copy of `fig` with its texts translated; `fig` itself when there is nothing to translate."""
     names = names or {}
@@ -31,7 +19,13 @@ def localize(fig: go.Figure, phrases: dict[str, str], names: dict[str, str] | No
     ordered = sorted(phrases, key=len, reverse=True)
 
     def tr(text):
-        return _translate(text, ordered, phrases, names)
+        if not isinstance(text, str):
+            return text
+        if text in names:
+            return names[text]
+        for phrase in ordered:
+            text = text.replace(phrase, phrases[phrase])
+        return text
 
     def titled(obj) -> None:  # an axis or a colour bar
         if obj.title.text is not None:
