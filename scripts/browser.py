@@ -26,6 +26,10 @@ SIGNATURE_JS = f"""() => {{
   if (!chart) return '';
   return Array.from(chart.querySelectorAll('.scatterlayer path.js-line')).map(p => p.getAttribute('d')).join('|');
 }}"""
+# The app is idle: the script has finished, nothing is stale, and at least n traces or heatmaps are drawn.
+IDLE_JS = f"""n => document.querySelector('[data-testid="stApp"]')?.getAttribute('data-test-script-state') === 'notRunning'
+    && document.querySelectorAll('[data-stale="true"]').length === 0
+    && document.querySelectorAll('{CHART} .scatterlayer .trace, {CHART} .heatmaplayer image').length >= n"""
 
 
 def free_port() -> int:
@@ -76,11 +80,7 @@ def launch_chromium(playwright):
 
 def wait_for_app(page, charts: int = 1, timeout_ms: float = 120_000) -> None:
     """Until the script has finished and at least `charts` Plotly charts have drawn traces."""
-    page.wait_for_function(
-        f"""n => document.querySelector('[data-testid="stApp"]')?.getAttribute('data-test-script-state') === 'notRunning'
-               && document.querySelectorAll('[data-stale="true"]').length === 0
-               && document.querySelectorAll('{CHART} .scatterlayer .trace, {CHART} .heatmaplayer image').length >= n""",
-        arg=charts, timeout=timeout_ms)
+    page.wait_for_function(IDLE_JS, arg=charts, timeout=timeout_ms)
 
 
 def signature(page) -> str:

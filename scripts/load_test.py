@@ -35,13 +35,10 @@ from playwright.async_api import async_playwright, expect
 
 from ui.presets import PRESETS
 
-from .browser import CHART, CHROMIUM, CHROMIUM_ARGS, SIGNATURE_JS, streamlit_server
+from .browser import CHROMIUM, CHROMIUM_ARGS, IDLE_JS, SIGNATURE_JS, streamlit_server
 from .server_watch import Watch, canary, child_pid, status_kb, tree
 
 EXCEPTION = '[data-testid="stException"]'
-IDLE_JS = f"""n => document.querySelector('[data-testid="stApp"]')?.getAttribute('data-test-script-state') === 'notRunning'
-    && document.querySelectorAll('[data-stale="true"]').length === 0
-    && document.querySelectorAll('{CHART} .scatterlayer .trace').length >= n"""
 # Redrawn: the first chart's traces differ, or (a change that leaves view 1 as it was, such as the hidden
 # size of a linear RNN with orthogonal W, whose ||dL/dh_t|| = gamma^(T-t) for every H) the page took the
 # new settings into its URL and has finished the run.

@@ -11,16 +11,31 @@ import streamlit as st
 
 from models import ProbeConfig, probe
 from models.checkpoint import MAX_UPLOAD_BYTES, build_from_state_dict, infer_spec, read_state_dict
-from models.config import ACTIVATIONS, GATE_NAMES
+from models.config import ACTIVATIONS, CELLS, GATE_NAMES, MAX_ELEMENTS, probe_elements
 from viz.style import CELL_NAMES
 
 from .i18n import tr
 from .probe_views import show_probe_views
+from .settings import CONTROLS
 
-# Run-time cap: seq_len x batch_size x gate blocks x H^2, the work of the probe and of its Jacobian norms
-# (Lanczos on every (t, b)). This is the probe tab's costliest allowed run (LSTM, T 1000, H 256, batch 17:
-# about 8 s on one core here); an uploaded H = 1024 LSTM at T 1000, batch 4 took about 60 s.
-MAX_PROBE_WORK = 1000 * 17 * 4 * 256**2
+
+def probe_work(cell: str, seq_len: int, batch_size: int, hidden_size: int) -> int:
+    """seq_len x batch_size x gate blocks x H^2: the work of a probe and of its Jacobian norms
+    (Lanczos on every (t, b))."""
+    return seq_len * batch_size * len(GATE_NAMES[cell]) * hidden_size**2
+
+
+def _costliest_tab_probe() -> int:
+    """probe_work of the Gradient flow tab's costliest allowed run: its largest T and H, and the largest
+    batch its slider and the engine's memory cap allow (LSTM, T 1000, H 256, batch 17: about 8 s on one
+    core here; an uploaded H = 1024 LSTM at T 1000, batch 4 took about 60 s)."""
+    T, H = int(CONTROLS["seq_len"].hi), int(CONTROLS["hidden_size"].hi)
+    largest_batch = {cell: min(int(CONTROLS["batch_size"].hi), MAX_ELEMENTS // probe_elements(cell, T, H, 1, 1))
+                     for cell in CELLS}
+    return max(probe_work(cell, T, largest_batch[cell], H) for cell in CELLS)
+
+
+MAX_PROBE_WORK = _costliest_tab_probe()  # the run-time cap for a probe of an uploaded model
 RESULT_KEY = "upload_result"  # (settings key, results) of the last probe of an uploaded model
 PREFIX = "upload_"
 HELP_EN = (
@@ -57,8 +72,7 @@ def probe_settings(spec: dict) -> dict:
 
 def check_run_time(spec: dict, settings: dict) -> None:
     """ValueError naming the value to lower when the probe would cost more than MAX_PROBE_WORK."""
-    per_sequence_step = len(GATE_NAMES[spec["cell"]]) * spec["hidden_size"] ** 2
-    steps = max(1, MAX_PROBE_WORK // per_sequence_step)  # allowed seq_len x batch_size
+    steps = max(1, MAX_PROBE_WORK // probe_work(spec["cell"], 1, 1, spec["hidden_size"]))  # allowed T x B
     if settings["seq_len"] * settings["batch_size"] > steps:
         raise ValueError(
             f"with hidden size {spec['hidden_size']} this probe would take longer than the largest one the "
