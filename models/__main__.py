@@ -1,4 +1,4 @@
-"""Command line: `python -m models probe ...` (and `python -m models train ...`).
+"""Command line: `python -m models probe ...` (and `python -m models train ...`, `python -m models sweep ...`).
 
     python -m models probe --cell lstm --seq-len 200 --hidden-size 32 --out DIR
 writes DIR/probe.json (ProbeResult.to_dict()) and DIR/model.pt (the state_dict, loadable with
@@ -84,6 +84,11 @@ def main(argv=None) -> int:
                            description=train_cli.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
         train_cli.add_arguments(t)
         t.set_defaults(func=train_cli.main)
+    from . import sweep_cli
+    w = sub.add_parser("sweep", help="probe a grid of settings: a phase-diagram table",
+                       description=sweep_cli.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sweep_cli.add_arguments(w)
+    w.set_defaults(func=sweep_cli.main)
     args = parser.parse_args(argv)
     return args.func(args)
 

@@ -5,7 +5,8 @@
 For each cell at (T=1000, H=128, B=1) and (T=256, H=64, B=8): the fused baseline is the module's own
 forward and backward of L = sum_b v . h_T^(b) with every parameter requiring grad (what training
 costs); probe() computes every array of ProbeResult but the Jacobian norms, which are computed on their first
-read (an iterative eigen-solver costing more than the whole probe); their time is printed beside it.
+read (an iterative eigen-solver costing more than the whole probe); their time is printed beside it,
+and so is the probe without the gradient paths (`probe(..., paths=False)`): "paths cost" is the ratio.
 Runs alternate and the median of each is
 printed, so both see the same machine load. Target ratio <= 2.
 """
@@ -30,22 +31,26 @@ def fused_forward_backward(model, x, v) -> None:
     (out[-1] @ v).sum().backward()
 
 
-def measure(cfg: ProbeConfig, reps: int) -> tuple[float, float, float]:
-    """Median seconds of (probe, fused baseline, first read of jacobian_norm), interleaved, after a warm-up."""
+def measure(cfg: ProbeConfig, reps: int) -> tuple[float, float, float, float]:
+    """Median seconds of (probe, probe without the gradient paths, fused baseline, first read of
+    jacobian_norm), interleaved, after a warm-up."""
     model, x, v = probe(cfg).model, make_inputs(cfg), make_readout(cfg)
     fused_forward_backward(model, x, v)
-    t_probe, t_fused, t_jac = [], [], []
+    t_probe, t_bare, t_fused, t_jac = [], [], [], []
     for _ in range(reps):
         start = time.perf_counter()
         r = probe(cfg, model=model, inputs=x)
         t_probe.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        probe(cfg, model=model, inputs=x, paths=False)
+        t_bare.append(time.perf_counter() - start)
         start = time.perf_counter()
         fused_forward_backward(model, x, v)
         t_fused.append(time.perf_counter() - start)
         start = time.perf_counter()
         r.jacobian_norm
         t_jac.append(time.perf_counter() - start)
-    return statistics.median(t_probe), statistics.median(t_fused), statistics.median(t_jac)
+    return tuple(statistics.median(t) for t in (t_probe, t_bare, t_fused, t_jac))
 
 
 def main(argv=None) -> int:
@@ -56,13 +61,13 @@ def main(argv=None) -> int:
     torch.set_num_threads(args.threads)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, median of {args.reps}")
     print(f"{'cell':5} {'T':>5} {'H':>4} {'B':>3} {'probe ms':>9} {'fused ms':>9} {'ratio':>6} "
-          f"{'jacobian ms':>12} {'ratio with it':>14}")
+          f"{'no paths ms':>12} {'paths cost':>11} {'jacobian ms':>12} {'ratio with it':>14}")
     for T, H, B in SHAPES:
         for cell in ("rnn", "lstm", "gru"):
             cfg = ProbeConfig(cell=cell, seq_len=T, hidden_size=H, batch_size=B)
-            tp, tf, tj = measure(cfg, args.reps)
+            tp, tb, tf, tj = measure(cfg, args.reps)
             print(f"{cell:5} {T:5d} {H:4d} {B:3d} {tp * 1e3:9.1f} {tf * 1e3:9.1f} {tp / tf:6.2f} "
-                  f"{tj * 1e3:12.1f} {(tp + tj) / tf:14.2f}")
+                  f"{tb * 1e3:12.1f} {tp / tb:10.2f}x {tj * 1e3:12.1f} {(tp + tj) / tf:14.2f}")
     return 0
 
 

@@ -89,23 +89,24 @@ def model_spec(model: nn.Module) -> dict:
     else:
         raise ValueError(f"unsupported model {type(model).__name__}: expected nn.RNN, nn.LSTM, nn.GRU "
                          "or models.ElementwiseRNN")
-    if getattr(model, "bidirectional", False):
-        raise ValueError("bidirectional recurrent modules are not supported: the loss reads h_T of one direction")
-    if getattr(model, "proj_size", 0):
-        raise ValueError("LSTM with proj_size > 0 is not supported")
     return {"cell": cell, "activation": activation, "input_size": model.input_size,
-            "hidden_size": model.hidden_size, "num_layers": model.num_layers, "bias": model.bias}
+            "hidden_size": model.hidden_size, "num_layers": model.num_layers, "bias": model.bias,
+            "proj_size": getattr(model, "proj_size", 0), "bidirectional": bool(getattr(model, "bidirectional", False))}
 
 
-def layer_weights(model: nn.Module, layer: int) -> dict[str, torch.Tensor]:
-    """weight_ih, weight_hh, bias_ih, bias_hh of one layer (zero biases when the module has none)."""
-    w_ih, w_hh = getattr(model, f"weight_ih_l{layer}"), getattr(model, f"weight_hh_l{layer}")
+def layer_weights(model: nn.Module, layer: int, suffix: str = "") -> dict[str, torch.Tensor]:
+    """weight_ih, weight_hh, bias_ih, bias_hh of one layer (zero biases when the module has none), and
+    weight_hr for an LSTM with proj_size (h_t = W_hr (o_t * tanh(c_t))). suffix "_reverse": the reverse direction."""
+    w_ih, w_hh = getattr(model, f"weight_ih_l{layer}{suffix}"), getattr(model, f"weight_hh_l{layer}{suffix}")
     zeros = w_hh.new_zeros(w_hh.shape[0])
-    return {
+    weights = {
         "weight_ih": w_ih, "weight_hh": w_hh,
-        "bias_ih": getattr(model, f"bias_ih_l{layer}", None) if model.bias else zeros,
-        "bias_hh": getattr(model, f"bias_hh_l{layer}", None) if model.bias else zeros,
+        "bias_ih": getattr(model, f"bias_ih_l{layer}{suffix}", None) if model.bias else zeros,
+        "bias_hh": getattr(model, f"bias_hh_l{layer}{suffix}", None) if model.bias else zeros,
     }
+    if getattr(model, "proj_size", 0):
+        weights["weight_hr"] = getattr(model, f"weight_hr_l{layer}{suffix}")
+    return weights
 
 
 def _orthogonal(n: int, gen: torch.Generator) -> torch.Tensor:
@@ -157,14 +158,20 @@ def init_weights(model: nn.Module, cfg: ProbeConfig) -> nn.Module:
 
 
 def empty_model(cell: str, input_size: int, hidden_size: int, num_layers: int = 1,
-                activation: str = "tanh", dtype: torch.dtype = torch.float32) -> nn.Module:
-    """An uninitialised module of the right class (weights are set by the caller)."""
+                activation: str = "tanh", dtype: torch.dtype = torch.float32, proj_size: int = 0,
+                bidirectional: bool = False) -> nn.Module:
+    """An uninitialised module of the right class (weights are set by the caller).
+    proj_size: LSTM only; bidirectional: nn.RNN/LSTM/GRU only."""
+    extra = {"bidirectional": True} if bidirectional else {}
     if cell == "lstm":
-        cls, kwargs = nn.LSTM, {}
+        cls, kwargs = nn.LSTM, {"proj_size": proj_size, **extra}
     elif cell == "gru":
-        cls, kwargs = nn.GRU, {}
+        cls, kwargs = nn.GRU, extra
     elif activation in ("tanh", "relu"):
-        cls, kwargs = nn.RNN, {"nonlinearity": activation}
+        cls, kwargs = nn.RNN, {"nonlinearity": activation, **extra}
+    elif bidirectional:
+        raise ValueError(f"a bidirectional vanilla RNN with activation {activation!r} is not supported: "
+                         "nn.RNN has only tanh and relu")
     else:
         cls, kwargs = ElementwiseRNN, {"nonlinearity": activation}
     # Built on the meta device, then given real (uninitialised) storage: no random fill, so

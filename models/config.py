@@ -38,6 +38,16 @@ CHOICES = {"cell": CELLS, "init": INITS, "activation": ACTIVATIONS, "dtype": DTY
 # Memory cap for one probe: about this many floats held at once (8e7 float32 = 320 MB).
 MAX_ELEMENTS = 80_000_000
 
+# Sweeps (models/sweep.py): the ProbeConfig fields a phase diagram may vary, and its caps.
+SWEEP_AXES = ("cell", "weight_scale", "seq_len", "forget_bias", "init", "activation", "hidden_size",
+              "batch_size", "num_layers", "input_scale")
+SWEEP_MAX_SEEDS = 100  # seeds per configuration
+SWEEP_MAX_POINTS = 200_000  # rows of one table: configurations x seeds
+# Cost in probe-units, T x B x H^2 x layers summed over the probes actually run (a cell that ignores
+# an axis, e.g. the RNN and forget_bias, is probed once). One core does about 4e7 (GRU) to 2e8 (LSTM)
+# units a second at H = 32, so the cap is one to a few hours on 2 cores.
+SWEEP_MAX_COST = 1e12
+
 
 def probe_elements(cell: str, seq_len: int, hidden_size: int, batch_size: int, num_layers: int,
                    input_size: int = 1) -> int:

@@ -20,6 +20,7 @@ from torch import nn
 from .cells import ACTIVATION_GAMMA, build_model, empty_model, layer_weights, model_spec
 from .config import ProbeConfig
 from .denormals import flush_denormals
+from .paths import DIRECT_PATH, highway, path_vectors
 from .recurrence import cell_math
 from .result import ProbeResult
 from .scan import shift_down
@@ -32,10 +33,10 @@ def make_inputs(cfg: ProbeConfig) -> torch.Tensor:
     return (cfg.input_scale * x).to(getattr(torch, cfg.dtype))
 
 
-def make_readout(cfg: ProbeConfig) -> torch.Tensor:
-    """v, a unit vector of size H drawn from the seed: L_b = v . h_T^(b)."""
+def make_readout(cfg: ProbeConfig, size: int | None = None) -> torch.Tensor:
+    """v, a unit vector of size H (or `size`, e.g. an LSTM's proj_size) drawn from the seed: L_b = v . h_T^(b)."""
     gen = torch.Generator().manual_seed(cfg.seed + 2)
-    v = torch.randn(cfg.hidden_size, generator=gen, dtype=torch.float64)
+    v = torch.randn(size or cfg.hidden_size, generator=gen, dtype=torch.float64)
     return (v / v.norm()).to(getattr(torch, cfg.dtype))
 
 
@@ -44,6 +45,9 @@ def _config_for(cfg: ProbeConfig, model: nn.Module | None, inputs: torch.Tensor 
     changes = {}
     if model is not None:
         spec = model_spec(model)
+        if spec["bidirectional"]:
+            raise ValueError("probe() follows one direction: for a bidirectional module use "
+                             "models.directions.probe_directions(cfg, model, inputs, readout)")
         changes.update({k: spec[k] for k in ("cell", "activation", "input_size", "hidden_size", "num_layers")})
         changes["dtype"] = str(next(model.parameters()).dtype).removeprefix("torch.")
     if inputs is not None:
@@ -56,8 +60,10 @@ def _config_for(cfg: ProbeConfig, model: nn.Module | None, inputs: torch.Tensor 
 def _augmented_layer(spec: dict, weights: dict, in_size: int, aug_weight: torch.Tensor) -> nn.Module:
     """A one-layer copy of the layer whose input is [x_t, z_t], weight_ih = [W_ih | aug_weight]."""
     layer = empty_model(spec["cell"], in_size + aug_weight.shape[1], spec["hidden_size"], 1,
-                        spec["activation"], aug_weight.dtype)
+                        spec["activation"], aug_weight.dtype, proj_size=spec.get("proj_size", 0))
     with torch.no_grad():
+        if "weight_hr" in weights:
+            layer.weight_hr_l0.copy_(weights["weight_hr"])
         layer.weight_ih_l0.copy_(torch.cat([weights["weight_ih"], aug_weight], dim=1))
         layer.weight_hh_l0.copy_(weights["weight_hh"])
         layer.bias_ih_l0.copy_(weights["bias_ih"])
@@ -113,29 +119,66 @@ def _step_contribution_norms(delta: torch.Tensor, h_prev: torch.Tensor) -> torch
                             lambda d, h: frobenius(d.double(), h.double()))
 
 
-def _augmented_backward(spec, math, weights, x, v):
-    """One fused run per layer fed [input, z] (z = 0), then one backward of L = sum_b v . h_T^(b).
+def _external_gradient(v: torch.Tensor, T: int, B: int) -> torch.Tensor:
+    """e_t of L_b = sum_t e_t . h_t^(b): v (P,) or (B, P) reaches h_T only; (T, B, P) is e itself. -> (T, B, P)"""
+    if v.dim() == 3:
+        return v
+    e = torch.zeros(T, B, v.shape[-1], dtype=v.dtype)
+    e[-1] = v  # v broadcast over the batch, or one per sample
+    return e
 
-    -> loss (B,), hidden states per layer [(T, B, H)], dL/dx (T, B, I), dL/dz per layer
-       [(T, B, A)] (see models.recurrence), dL/d(output of layer k) as read by layer k+1 [(T, B, H)].
+
+def _augmented_backward(spec, math, weights, x, e_h, e_c=None):
+    """One fused run per layer fed [input, z] (z = 0), then one backward of
+    L = sum_b sum_k sum_t e_h[k]_t . h_t^(k,b)  (+ sum_k e_c[k] . c_T^(k), LSTM).
+
+    e_h: per layer (T, B, P) or None (the loss does not read that layer directly); e_c: per layer (B, H) or None.
+    -> loss (B,), hidden states per layer [(T, B, P)], dL/dx (T, B, I), dL/dz per layer
+       [(T, B, A)] (see models.recurrence), dL/d(output of layer k) from outside its recurrence
+       (the loss's e_h[k] plus what layer k+1 reads) [(T, B, P)], one per layer.
     """
     T, B, _ = x.shape
     x_leaf = x.detach().requires_grad_(True)
-    layer_in, zs, outs = x_leaf, [], []
+    layer_in, zs, outs, loss = x_leaf, [], [], 0
+    e_c = e_c or [None] * len(weights)
     with torch.enable_grad():
-        for w in weights:
+        for w, e, ec in zip(weights, e_h, e_c):
             w_hh = w["weight_hh"]
             aug_w = w_hh if math.aug == "recurrent" else torch.eye(w_hh.shape[0], dtype=w_hh.dtype)
             layer = _augmented_layer(spec, w, layer_in.shape[-1], aug_w)
             z = torch.zeros(T, B, aug_w.shape[1], dtype=w_hh.dtype, requires_grad=True)
-            out, _ = layer(torch.cat([layer_in, z], dim=-1))  # (T, B, H)
+            out, state = layer(torch.cat([layer_in, z], dim=-1))  # (T, B, P)
+            if e is not None:
+                loss = loss + (out * e).sum((0, 2))  # (B,) sum_t e_t . h_t
+            if ec is not None:
+                loss = loss + (state[1][0] * ec).sum(-1)  # (B,) e_c . c_T
             zs.append(z)
             outs.append(out)
             layer_in = out
-        loss = (outs[-1][-1] * v).sum(-1)  # (B,) L_b = v . h_T
-        grads = torch.autograd.grad(loss.sum(), [x_leaf, *zs, *outs[:-1]])
+        grads = torch.autograd.grad(loss.sum(), [x_leaf, *zs, *outs], materialize_grads=True)
     L = len(weights)
     return loss.detach(), [o.detach() for o in outs], grads[0], grads[1:1 + L], grads[1 + L:]
+
+
+def backprop_layers(model: nn.Module, x: torch.Tensor, e_h: list, e_c: list | None = None) -> list:
+    """dL/dh_t of every layer of a unidirectional module for L = sum_k sum_t e_h[k]_t . h_t^(k) (+ e_c[k] . c_T^(k)).
+
+    x (T, B, I); e_h[k] (T, B, P) or None; e_c[k] (B, H) or None (LSTM). The probe's fused mechanism,
+    without the rest of the probe: -> [(T, B, P)] per layer, bottom first, total derivatives.
+    """
+    spec = model_spec(model)
+    math = cell_math(spec["cell"], spec["activation"])
+    L = spec["num_layers"]
+    weights = [{k: t.detach() for k, t in layer_weights(model, k).items()} for k in range(L)]
+    e_c = e_c or [None] * L
+    with flush_denormals():
+        _, hs, _, grad_aug, grad_out = _augmented_backward(spec, math, weights, x, e_h, e_c)
+        grads = []
+        for k in range(L):
+            fwd, _ = _layer_forward(math, x if k == 0 else hs[k - 1], hs[k], weights[k])
+            grads.append(math.backward(fwd, grad_out[k], grad_aug[k], weights[k]["weight_hh"],
+                                       weights[k].get("weight_hr"), e_c[k]).grad_h)
+    return grads
 
 
 @torch.no_grad()
@@ -148,41 +191,78 @@ def _layer_forward(math, x, h, w):
 
 
 def probe(cfg: ProbeConfig, model: nn.Module | None = None, inputs: torch.Tensor | None = None,
-          readout: torch.Tensor | None = None) -> ProbeResult:
+          readout: torch.Tensor | None = None, paths: bool = True, keep_path_vectors: bool = False) -> ProbeResult:
     """Everything in `ProbeResult` for cfg (or for a given model and inputs (T, B, I)).
 
     readout: v of L_b = v . h_T^(b), (H,) or one per sample (B, H); default a seeded unit vector.
     Backpropagation is linear in dL/dh_T, so passing dLoss_b/dh_T of any loss that reads only h_T
     (a task head, say) gives that loss's dL_b/dh_t at every t. Runs under `flush_denormals()`.
+    paths: split each step's gradient into its paths (`grad_paths`, `grad_highway`); False skips them.
+    keep_path_vectors: also return the vectors behind `grad_paths` (`ProbeResult.path_vectors`).
     """
     with flush_denormals():
-        return _probe(cfg, model, inputs, readout)
+        r = _probe(cfg, model, inputs, readout, paths or keep_path_vectors, keep_path_vectors)
+        if model is not None and getattr(model, "proj_size", 0):
+            _projected_jacobian_norm(r)
+        return r
 
 
-def _probe(cfg, model, inputs, readout) -> ProbeResult:
+def _projected_jacobian_norm(r: ProbeResult, chunk: int = 512) -> None:
+    """jacobian_norm of an LSTM with proj_size, set eagerly: dh_t/dh_{t-1} = W_hr diag(...) W_hh is P x P
+    (models.jacobian's Lanczos expects square H x H blocks), so each J is formed and its top singular
+    value taken, in chunks of (t, b) pairs. c_{t-1} held fixed, as for the other cells."""
+    w_hh, fwd = r._jacobian_inputs
+    w_hr = getattr(r.model, f"weight_hr_l{r.config.num_layers - 1}").detach().to(w_hh.dtype)  # (P, H)
+    _, d = cell_math("lstm").jacobian_factors(fwd)  # (T, B, 4, H): J = W_hr sum_k diag(d_k) W_hh[k]
+    T, B, G, H = d.shape
+    w_blocks = w_hh.view(G, H, -1)  # (4, H, P)
+    rows = d.reshape(T * B, G, H)
+    norms = torch.empty(T * B, dtype=torch.float64)
+    for start in range(0, T * B, chunk):
+        inner = torch.einsum("ngh,ghp->nhp", rows[start:start + chunk], w_blocks)  # (n, H, P)
+        jac = torch.matmul(w_hr, inner).double()  # (n, P, P)
+        finite = torch.isfinite(jac).all(-1).all(-1)  # an SVD of inf/NaN would raise
+        block = torch.full((len(jac),), float("nan"), dtype=torch.float64)
+        block[finite] = torch.linalg.matrix_norm(jac[finite], 2)
+        norms[start:start + chunk] = block
+    jacobian_norm = norms.view(T, B).mean(1).numpy()
+    jacobian_norm.flags.writeable = False
+    r._jacobian_norm, r._jacobian_inputs = jacobian_norm, None
+
+
+def _probe(cfg, model, inputs, readout, paths=True, keep_path_vectors=False) -> ProbeResult:
     cfg = _config_for(cfg, model, inputs)
     model = build_model(cfg) if model is None else model
     spec = model_spec(model)
     dtype = next(model.parameters()).dtype
     x = (make_inputs(cfg) if inputs is None else inputs).to(dtype)
-    v = (make_readout(cfg) if readout is None else readout.detach()).to(dtype)
-    if v.shape not in ((H := cfg.hidden_size,), (cfg.batch_size, H)):
-        raise ValueError(f"readout must have shape ({H},) or ({cfg.batch_size}, {H}); got {tuple(v.shape)}")
+    P = spec["proj_size"] or cfg.hidden_size  # width of h_t (an LSTM's proj_size, else H)
+    v = (make_readout(cfg, P) if readout is None else readout.detach()).to(dtype)
+    if v.shape not in ((P,), (cfg.batch_size, P), (cfg.seq_len, cfg.batch_size, P)):
+        raise ValueError(f"readout must have shape ({P},), ({cfg.batch_size}, {P}) or "
+                         f"({cfg.seq_len}, {cfg.batch_size}, {P}); got {tuple(v.shape)}")
     T, B, L, H = cfg.seq_len, cfg.batch_size, cfg.num_layers, cfg.hidden_size
     math = cell_math(spec["cell"], spec["activation"])
     weights = [{k: t.detach() for k, t in layer_weights(model, k).items()} for k in range(L)]
 
-    loss, hs, grad_x_full, grad_aug, grad_out = _augmented_backward(spec, math, weights, x, v)
+    # the loss reaches h_T only (v (P,) or (B, P)), or every h_t (v (T, B, P), a sequence-to-sequence loss)
+    e_top = _external_gradient(v, T, B)
+    loss, hs, grad_x_full, grad_aug, grad_out = _augmented_backward(spec, math, weights, x, [None] * (L - 1) + [e_top])
 
     # Per layer, top down: forward quantities and the total dL/dh_t.
-    e_top = torch.zeros(T, B, H, dtype=dtype)
-    e_top[-1] = v  # the loss reaches only h_T (v broadcast over the batch, or one per sample)
     layer_grads, fwd_top, back_top, back0, h_prev0 = [None] * L, None, None, None, None
+    path_layers, vector_layers = [None] * L, [None] * L
     for k in reversed(range(L)):
         fwd, h_prev = _layer_forward(math, x if k == 0 else hs[k - 1], hs[k], weights[k])
         e = e_top if k == L - 1 else grad_out[k]
-        back = math.backward(fwd, e, grad_aug[k], weights[k]["weight_hh"])
+        back = math.backward(fwd, e, grad_aug[k], weights[k]["weight_hh"], weights[k].get("weight_hr"))
         layer_grads[k] = back.grad_h
+        # seed 003's split of step t's gradient into its paths (models/paths.py); norms only, unless asked
+        # (not split for a projected LSTM, whose W_hh is (4H, P); a sequence loss reaches the top layer from above)
+        vectors = {} if spec["proj_size"] or not paths else path_vectors(spec["cell"], fwd, back, weights[k]["weight_hh"],
+                                                             None if k == L - 1 and v.dim() < 3 else e)
+        path_layers[k] = {name: _norm(v) for name, v in vectors.items()}
+        vector_layers[k] = vectors if keep_path_vectors else None
         if k == L - 1:
             fwd_top, back_top = fwd, back
         if k == 0:
@@ -211,6 +291,12 @@ def _probe(cfg, model, inputs, readout) -> ProbeResult:
     def bt(a):  # (T, B, ...) -> numpy (B, T, ...)
         return a.transpose(0, 1).numpy()
 
+    grad_highway = None  # the direct path alone, from T: LSTM prod f * dL/dc_T, GRU prod z * dL/dh_T
+    if paths and spec["cell"] in DIRECT_PATH:
+        decay = fwd_top["gates"]["forget" if spec["cell"] == "lstm" else "update"]
+        g_last = (back_top.grad_c if spec["cell"] == "lstm" else back_top.grad_h)[-1]
+        grad_highway = bt(highway(decay, g_last).norm(dim=-1))
+
     grad_top = back_top.grad_h
     return ProbeResult(
         config=cfg, model=model, inputs=x, readout=v,
@@ -224,6 +310,10 @@ def _probe(cfg, model, inputs, readout) -> ProbeResult:
         grad_x=bt(_norm(grad_x_full)),
         grad_w_steps=grad_w_steps.numpy(),
         gates={name: bt(g) for name, g in fwd_top["gates"].items()},
+        grad_paths={name: bt(n) for name, n in path_layers[-1].items()},
+        grad_paths_layers=[{name: bt(n) for name, n in p.items()} for p in path_layers],
+        grad_highway=grad_highway,
+        path_vectors=None if not keep_path_vectors else [{n: bt(v) for n, v in p.items()} for p in vector_layers],
         bound=bound,
         nonfinite=nonfinite,
         nonfinite_stage=stage,

@@ -5,14 +5,16 @@ Notation (PyTorch's docs for nn.RNN / nn.LSTM / nn.GRU), all tensors time-major 
 
 Each cell answers three questions, used by `models.probe`:
   forward(a_x, a_h, h_prev)        -> gates, cell state, and what backward needs;
-  backward(fwd, e, grad_aug, w_hh) -> grad_h = dL/dh_t, delta_h = dL/d(a_h), grad_c = dL/dc_t;
+  backward(fwd, e, grad_aug, w_hh, w_hr, e_c) -> grad_h = dL/dh_t, delta_h = dL/d(a_h), grad_c = dL/dc_t;
   jacobian_factors(fwd)            -> d0, d with dh_t/dh_{t-1} = diag(d0) + sum_k diag(d[k]) W_hh[k].
 
 `grad_aug` is what autograd returns for the extra zero input the probe feeds the fused module
 (see `models.probe`): with `aug="recurrent"` that input enters through W_hh, exactly like h_{t-1},
 so grad_aug_t = W_hh^T delta_t, the recurrent part of dL/dh_{t-1}; with `aug="identity"` it enters
 through an identity, so grad_aug_t = dL/d(a_x)_t. `e_t` is the gradient reaching h_t from outside
-the layer (the loss, or the layer above).
+the layer (the loss, or the layer above); `e_c` (B, H), LSTM only, is dL/dc_T from outside (a loss
+reading the final cell state c_n). An LSTM with proj_size P has h_t = W_hr m_t, m_t = o_t tanh(c_t):
+h_t, e_t and grad_aug are then P-wide, gates and c_t H-wide, and `w_hr` is W_hr (P, H).
 """
 from __future__ import annotations
 
@@ -58,7 +60,7 @@ class VanillaRNN:
         h = ACTIVATION_FNS[self.activation](a)
         return {"gates": {}, "cell_state": None, "phi_prime": self.phi_prime(a, h)}
 
-    def backward(self, fwd, e, grad_aug, w_hh) -> Backward:
+    def backward(self, fwd, e, grad_aug, w_hh, w_hr=None, e_c=None) -> Backward:
         grad_h = e + shift_up(grad_aug)  # dL/dh_t = e_t + W_hh^T delta_{t+1}
         return Backward(grad_h=grad_h, delta_h=fwd["phi_prime"] * grad_h)
 
@@ -86,11 +88,15 @@ class LSTM:
         gates = {"input": input_gate, "forget": forget_gate, "cell": cell_gate, "output": output_gate}
         return {"gates": gates, "cell_state": cell_state, "dh_dc": dh_dc, "dc_da": dc_da, "dh_dao": dh_dao}
 
-    def backward(self, fwd, e, grad_aug, w_hh) -> Backward:
+    def backward(self, fwd, e, grad_aug, w_hh, w_hr=None, e_c=None) -> Backward:
         grad_h = e + shift_up(grad_aug)  # dL/dh_t = e_t + W_hh^T delta_{t+1}
-        # the cell-state highway: dL/dc_t = dL/dh_t dh_t/dc_t + f_{t+1} dL/dc_{t+1}
-        grad_c = reverse_linear_scan(fwd["gates"]["forget"], grad_h * fwd["dh_dc"])
-        delta_h = torch.cat([fwd["dc_da"] * grad_c.repeat(1, 1, 3), grad_h * fwd["dh_dao"]], dim=-1)
+        grad_m = grad_h if w_hr is None else grad_h @ w_hr  # dL/dm_t, m_t = o_t tanh(c_t), h_t = W_hr m_t
+        drive = grad_m * fwd["dh_dc"]  # (T, B, H)
+        if e_c is not None:
+            drive = torch.cat([drive[:-1], drive[-1:] + e_c])  # a loss reading c_T directly
+        # the cell-state highway: dL/dc_t = dL/dm_t dm_t/dc_t + f_{t+1} dL/dc_{t+1}
+        grad_c = reverse_linear_scan(fwd["gates"]["forget"], drive)
+        delta_h = torch.cat([fwd["dc_da"] * grad_c.repeat(1, 1, 3), grad_m * fwd["dh_dao"]], dim=-1)
         return Backward(grad_h=grad_h, delta_h=delta_h, grad_c=grad_c)
 
     def jacobian_factors(self, fwd):
@@ -112,7 +118,7 @@ class GRU:
         gates = {"reset": reset_gate, "update": update_gate, "new": new_gate}
         return {"gates": gates, "cell_state": None, "h_n": h_n, "h_prev": h_prev}
 
-    def backward(self, fwd, e, grad_aug, w_hh) -> Backward:
+    def backward(self, fwd, e, grad_aug, w_hh, w_hr=None, e_c=None) -> Backward:
         # identity augmentation: grad_aug = dL/d(a_x) = (delta_r, delta_z, delta_n)
         delta_r, delta_z, delta_n = grad_aug.chunk(3, dim=-1)
         delta_h = torch.cat([delta_r, delta_z, fwd["gates"]["reset"] * delta_n], dim=-1)

@@ -48,6 +48,11 @@ class ProbeResult:
     grad_w_steps: np.ndarray  # (T,) ||step t's contribution to dL/dW_hh (layer 0)||_F
     gates: dict[str, np.ndarray]  # name -> (B, T, H), top layer; {} for the vanilla RNN
     bound: np.ndarray | None  # (T,) vanilla RNN: (gamma ||W_hh||_2)^(T-t), top layer; else None
+    # models/paths.py: name -> (B, T) ||step t's contribution to dL_b/dc_{t-1} (LSTM) or dL_b/dh_{t-1}||, top layer
+    grad_paths: dict[str, np.ndarray] = field(default_factory=dict)
+    grad_paths_layers: list[dict[str, np.ndarray]] = field(default_factory=list)  # the same per layer, bottom first
+    grad_highway: np.ndarray | None = None  # (B, T) ||prod f * dL/dc_T|| (LSTM), ||prod z * dL/dh_T|| (GRU); RNN None
+    path_vectors: list[dict[str, np.ndarray]] | None = None  # per layer name -> (B, T, H), if probe(keep_path_vectors=True)
     nonfinite: int | None = None  # first timestep (0-based) where a value overflowed, else None
     nonfinite_stage: str | None = None  # "forward" (h_t overflowed) or "backward" (a gradient did)
     # Layer 0's per-step factors of dL/dW_hh = sum_t delta_t^T h_{t-1}; see w_hh_contributions().
@@ -124,6 +129,8 @@ class ProbeResult:
             "gate_means": {name: _jsonable(g.mean(axis=(0, 2))) for name, g in self.gates.items()},
             "jacobian_norm": _jsonable(self.jacobian_norm),
             "bound": _jsonable(self.bound),
+            "grad_paths": {name: _jsonable(a) for name, a in self.grad_paths.items()},
+            "grad_highway": _jsonable(self.grad_highway),
             "nonfinite": self.nonfinite,
             "nonfinite_stage": self.nonfinite_stage,
         }

@@ -183,7 +183,7 @@ class Trainer:
             grad_h_T = torch.autograd.grad(loss.sum(), h_top)[0]  # dL_b/dh_T, (B, H)
         # the probe carries dL_b/dh_T back through time (backpropagation is linear in it)
         cfg = self.cfg.probe_config(cell, self.task.input_size).replace(seq_len=x.shape[0], batch_size=x.shape[1])
-        return probe(cfg, model=net.rnn, inputs=x, readout=grad_h_T).grad_h.mean(0)
+        return probe(cfg, model=net.rnn, inputs=x, readout=grad_h_T, paths=False).grad_h.mean(0)
 
     def _train_step(self, cell: str, x: torch.Tensor, y: torch.Tensor) -> float:
         net, opt, hist = self.nets[cell], self.optims[cell], self.history[cell]

@@ -91,3 +91,61 @@ def jacobian_norms(cell, activation, p, k, hs_all, x):
             _, c_prev = step(cell, activation, layer_in[t], h_prev, c_prev, p[f"weight_ih_l{k}"], p[f"weight_hh_l{k}"],
                              p.get(f"bias_ih_l{k}", 0), p.get(f"bias_hh_l{k}", 0))
     return torch.stack(norms)
+
+
+def step_proj(cell, activation, x, h, c, w, suffix):
+    """One step of layer/direction `suffix` (e.g. "_l0_reverse") of a module's float64 parameters w,
+    with PyTorch's proj_size rule for the LSTM: h_t = W_hr (o_t tanh(c_t))."""
+    h_new, c_new = step(cell, activation, x, h, c, w["weight_ih" + suffix],
+                        w["weight_hh" + suffix], w.get("bias_ih" + suffix, 0), w.get("bias_hh" + suffix, 0))
+    if "weight_hr" + suffix in w:
+        h_new = h_new @ w["weight_hr" + suffix].T
+    return h_new, c_new
+
+
+def reference_module(model, x, loss_fn, activation="tanh"):
+    """Any nn.RNN/LSTM/GRU (stacked, bidirectional, proj_size), step by step in float64, x time-major (T, B, I).
+
+    loss_fn(out (T, B, D*P), h_n (L*D, B, P), c_n (L*D, B, H) or None) -> scalar, the user's loss.
+    -> {"out", "grad_h": {(layer, direction): (B, T) ||dL/dh_t||}, "grad_c": same for c_t (LSTM),
+        "grad_x": (B, T)}, all in the original time order (direction 1 runs from t = T to 1).
+    """
+    cell = {"LSTM": "lstm", "GRU": "gru", "RNN": "rnn"}[type(model).__name__]
+    w = {n: t.detach().double() for n, t in model.named_parameters()}
+    L, D = model.num_layers, 2 if model.bidirectional else 1
+    P = model.proj_size if getattr(model, "proj_size", 0) else model.hidden_size
+    T, B, _ = x.shape
+    xs = [x[t].double().clone().requires_grad_(True) for t in range(T)]
+    layer_in, hs, cs, h_n, c_n = xs, {}, {}, [], []
+    for k in range(L):
+        outs = []
+        for d in range(D):
+            suffix = f"_l{k}" + ("_reverse" if d else "")
+            h = torch.zeros(B, P, dtype=torch.float64)
+            c = torch.zeros(B, model.hidden_size, dtype=torch.float64)
+            seq = [None] * T
+            cseq = [None] * T
+            for t in (reversed(range(T)) if d else range(T)):
+                h, c_new = step_proj(cell, activation, layer_in[t], h, c, w, suffix)
+                h.retain_grad()
+                seq[t] = h
+                if c_new is not None:
+                    c = c_new
+                    c.retain_grad()
+                    cseq[t] = c
+            hs[k, d], cs[k, d] = seq, cseq
+            h_n.append(h)
+            c_n.append(c)
+            outs.append(seq)
+        layer_in = [torch.cat([o[t] for o in outs], -1) for t in range(T)]
+    out = torch.stack(layer_in)  # (T, B, D*P)
+    loss = loss_fn(out, torch.stack(h_n), torch.stack(c_n) if cell == "lstm" else None)
+    loss.backward()
+
+    def norms(seq):  # (B, T); a step the loss never reached has no .grad: 0
+        return torch.stack([torch.zeros(B, dtype=torch.float64) if s.grad is None else s.grad.norm(dim=-1)
+                            for s in seq], 1)
+    return {"out": out.detach(), "loss": loss.detach(),
+            "grad_h": {key: norms(seq) for key, seq in hs.items()},
+            "grad_c": {key: norms(seq) for key, seq in cs.items()} if cell == "lstm" else None,
+            "grad_x": norms(xs)}

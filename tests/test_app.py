@@ -11,17 +11,27 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from models import ProbeConfig, probe
+from ui.nav import landing
 from ui.presets import PRESETS
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
+EXPLORER = "ui/pages/explorer.py"
 GRADIENT_TITLE = "||dL/dh_t|| against timestep"
+
+
+def open_explorer(at: AppTest) -> AppTest:
+    """Run `at` (its query already set) on the explorer: a URL without explorer settings lands on the lesson."""
+    at.run()
+    if landing(dict(at.query_params)) != "explorer":
+        at.switch_page(EXPLORER).run()
+    return at
 
 
 def run_app(**params) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=120)
     for k, v in params.items():
         at.query_params[k] = v
-    at.run()
+    open_explorer(at)
     assert not at.exception, [e.message for e in at.exception]
     return at
 
@@ -151,7 +161,7 @@ def test_engine_limit_is_an_error_that_says_what_to_change():
     at = AppTest.from_file(APP, default_timeout=120)
     for k, v in dict(cells="lstm", seq_len="1000", hidden_size="256", num_layers="4", batch_size="64").items():
         at.query_params[k] = v
-    at.run()
+    open_explorer(at)
     assert not at.exception
     (error,) = at.error
     assert "LSTM" in error.value and "too large" in error.value and "sidebar" in error.value

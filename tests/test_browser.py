@@ -46,8 +46,18 @@ def test_csv_download_holds_the_view_data(page, tmp_path):
     info.value.save_as(path)
     lines = path.read_text().splitlines()
     assert path.name == "gradient_norm.csv"
-    assert lines[0] == "run,t,grad_h_mean,grad_h_min,grad_h_max,grad_c_mean,bound"
+    assert lines[0] == "run,t,grad_h_mean,grad_h_min,grad_h_max,grad_c_mean,bound,direct_path_only_mean"
     assert len(lines) == 1 + 3 * 100 and lines[1].startswith("RNN,1,")
+
+
+def test_gradient_paths_view_is_drawn(page, tmp_path):
+    paths = page.locator(CHART).filter(has_text="Which path carries the gradient")
+    assert paths.count() == 1
+    paths.scroll_into_view_if_needed()
+    assert paths.locator(".scatterlayer path.js-line").count() >= 1 + 5 + 4  # RNN, LSTM and GRU paths
+    legend = paths.locator(".legendtext").evaluate_all("els => els.map(e => e.textContent)")
+    assert "B_t = f_t ⊙ g^c_t (direct)" in legend and "copy z_t ⊙ g^h_t (direct)" in legend
+    paths.screenshot(path=tmp_path / "paths.png")
 
 
 def test_moving_a_slider_redraws(page, tmp_path):

@@ -37,7 +37,7 @@ def test_round_trip_rebuilds_the_same_module(cell, layers, bias, fmt):
     data = save_safetensors(dict(state)) if fmt == "safetensors" else pt_bytes(state, legacy=fmt == "legacy.pt")
     rebuilt = load_uploaded_model(data, f"model.{fmt}")
     assert model_spec(rebuilt) == {"cell": cell, "activation": "tanh", "input_size": 3, "hidden_size": 6,
-                                   "num_layers": layers, "bias": True}
+                                   "num_layers": layers, "bias": True, "proj_size": 0, "bidirectional": False}
     with torch.no_grad():
         same_outputs(model, rebuilt)
 
@@ -54,7 +54,8 @@ def test_vanilla_rnn_activation_is_chosen_by_the_user(activation):
 def test_a_common_module_prefix_is_accepted():
     model = original("lstm", layers=2)
     state = {f"encoder.lstm.{k}": v for k, v in model.state_dict().items()}
-    assert infer_spec(state) == {"cell": "lstm", "input_size": 3, "hidden_size": 6, "num_layers": 2, "bias": True}
+    assert infer_spec(state) == {"cell": "lstm", "input_size": 3, "hidden_size": 6, "num_layers": 2, "bias": True,
+                                 "proj_size": 0, "bidirectional": False}
     with torch.no_grad():
         same_outputs(model, build_from_state_dict(state))
 
@@ -62,7 +63,11 @@ def test_a_common_module_prefix_is_accepted():
 def bad_states():
     lstm = original("lstm", layers=2).state_dict()
     yield {**lstm, "head.weight": torch.zeros(1, 6)}, "unexpected keys head.weight"
-    yield original("gru", bidirectional=True).state_dict(), "bidirectional"
+    bi = original("gru", bidirectional=True, layers=2).state_dict()
+    yield {k: v for k, v in bi.items() if k != "weight_hh_l1_reverse"}, "layer 1: missing.*weight_hh_l1_reverse"
+    yield {**bi, "weight_ih_l1": torch.zeros(18, 6)}, r"needs \(18, 12\)"
+    proj = original("lstm", proj_size=2).state_dict()
+    yield {**proj, "weight_hr_l0": torch.zeros(6, 2)}, "proj_size P < H needs weight_hr_l0"
     yield {**lstm, "weight_hh_l0": torch.zeros(30, 6)}, "30 = 5 x 6 rows"
     yield {**lstm, "bias_ih_l1": torch.zeros(23)}, r"bias_ih_l1 has shape \(23,\)"
     yield {**lstm, "weight_ih_l1": torch.zeros(24, 3)}, r"weight_ih_l1 has shape \(24, 3\).*needs \(24, 6\)"
@@ -140,3 +145,57 @@ def test_a_zip_python_cannot_size_is_refused_not_passed_to_torch():
     struct.pack_into("<H", data, central + 6, 64)  # "version needed to extract" of the first central entry
     with pytest.raises(ValueError, match="truncated or corrupted zip"):
         read_state_dict(bytes(data), "m.pt")
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("layers, bias", [(1, True), (2, False)])
+def test_bidirectional_and_projected_modules_round_trip(cell, layers, bias):
+    kwargs = {"bidirectional": True}
+    model = original(cell, layers=layers, bias=bias, **kwargs)
+    rebuilt = load_uploaded_model(save_safetensors(dict(model.state_dict())), "m.safetensors")
+    assert model_spec(rebuilt)["bidirectional"] and model_spec(rebuilt)["num_layers"] == layers
+    with torch.no_grad():
+        same_outputs(model, rebuilt)
+    if cell == "lstm":
+        model = original("lstm", layers=layers, bias=bias, proj_size=4, bidirectional=True)
+        rebuilt = load_uploaded_model(pt_bytes(model.state_dict()), "m.pt")
+        assert model_spec(rebuilt)["proj_size"] == 4
+        with torch.no_grad():
+            same_outputs(model, rebuilt)
+
+
+class Classifier(torch.nn.Module):
+    """What a practitioner saves whole: an embedding, a recurrent encoder under a prefix, a second RNN, a head."""
+
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(5)
+        self.emb = torch.nn.Embedding(20, 3)
+        self.encoder = torch.nn.Module()
+        self.encoder.lstm = torch.nn.LSTM(3, 6, num_layers=2, bidirectional=True)
+        self.gru = torch.nn.GRU(12, 4)
+        self.fc = torch.nn.Linear(12, 5)
+
+
+def test_find_modules_lists_every_recurrent_submodule_with_its_embedding_and_head():
+    state = Classifier().state_dict()
+    modules, problems = checkpoint.find_modules(state)
+    assert problems == []
+    assert [(m["prefix"], m["cell"], m["input_size"], m["hidden_size"], m["num_layers"], m["bidirectional"])
+            for m in modules] == [("encoder.lstm.", "lstm", 3, 6, 2, True), ("gru.", "gru", 12, 4, 1, False)]
+    assert checkpoint.find_embeddings(state, modules, 3) == [("emb.weight", 20)]
+    assert checkpoint.find_heads(state, modules, 12) == [("fc.weight", 5, "fc.bias")]
+    assert checkpoint.find_heads(state, modules, 4) == []
+    lstm = build_from_state_dict(checkpoint.module_state(state, "encoder.lstm."))
+    with torch.no_grad():
+        same_outputs(Classifier().encoder.lstm, lstm)
+
+
+def test_find_modules_explains_what_it_could_not_use():
+    state = {**Classifier().state_dict(), "broken.weight_hh_l0": torch.zeros(14, 7), "broken.weight_ih_l0": torch.zeros(7, 1)}
+    modules, problems = checkpoint.find_modules(state)
+    assert len(modules) == 2 and len(problems) == 1 and problems[0].startswith("broken.: weight_hh_l0 has 14 = 2 x 7 rows")
+    with pytest.raises(ValueError, match="no nn.RNN / nn.LSTM / nn.GRU found: no key ends in weight_ih_l0.*fc.weight"):
+        checkpoint.find_modules({"fc.weight": torch.zeros(2, 2)})
+    with pytest.raises(ValueError, match="no nn.RNN / nn.LSTM / nn.GRU found: rnn.: weight_hh_l0 has 14"):
+        checkpoint.find_modules({"rnn.weight_hh_l0": torch.zeros(14, 7), "rnn.weight_ih_l0": torch.zeros(7, 1)})

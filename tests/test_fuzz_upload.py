@@ -228,3 +228,156 @@ def test_the_upload_tab_shows_a_refusal_never_an_exception():
         event("refused in the app")
         return "refused"
     assert run_counted(prop, files, examples=60) == {"refused": 60}
+
+
+# --- the readers of issue 12: tensors, token CSVs, monitor logs, whole multi-module checkpoints ---------------
+from models.checkpoint import find_modules, module_state  # noqa: E402
+from models.inputs import read_tensor, read_token_ids  # noqa: E402
+from models.monitor import read_log  # noqa: E402
+
+TENSOR_NAMES = st.sampled_from(["x.npy", "x.pt", "x.safetensors"])
+
+
+def refused_or(fn) -> str:
+    """"accepted" if fn() returns, "refused" for a ValueError with a reason; anything else fails the test."""
+    try:
+        fn()
+    except ValueError as exc:
+        assert len(str(exc)) > 10
+        return "refused"
+    return "accepted"
+
+
+def tensor_bytes(x: torch.Tensor, name: str) -> bytes:
+    if name.endswith(".npy"):
+        buf = io.BytesIO()
+        import numpy as np
+        np.save(buf, x.numpy())
+        return buf.getvalue()
+    return save_safetensors({"x": x.contiguous()}) if name.endswith(".safetensors") else pt_bytes(x)
+
+
+def test_random_and_truncated_tensor_files_are_refused():
+    counts = run_counted(lambda data, name: refused_or(lambda: read_tensor(data, name, 3)), st.binary(max_size=1024),
+                         TENSOR_NAMES, examples=300)
+    assert counts == {"refused": 300}
+
+    def cut(shape, name, fraction):
+        data = tensor_bytes(torch.zeros(shape), name)
+        return refused_or(lambda: read_tensor(data[: int(len(data) * fraction)], name, 3))
+    counts = run_counted(cut, st.sampled_from([(4, 2, 3), (2, 3)]), TENSOR_NAMES, st.floats(0, 1, exclude_max=True),
+                         examples=200)
+    assert counts == {"refused": 200}
+
+
+def test_tensors_of_any_shape_and_dtype_are_read_or_refused_with_the_shape():
+    dtypes = st.sampled_from([torch.float32, torch.float64, torch.int64, torch.float16, torch.bool, torch.complex64])
+
+    def prop(shape, dtype, name, batch_first):
+        x = torch.zeros(shape, dtype=dtype)
+        if name.endswith(".npy") and dtype in (torch.float16,):
+            name = "x.pt"
+        result = refused_or(lambda: read_tensor(tensor_bytes(x, name), name, 3, batch_first))
+        if result == "accepted":
+            assert len(shape) == 3 and shape[2] == 3 and not dtype.is_complex
+        return result
+    counts = run_counted(prop, st.lists(st.integers(0, 4), max_size=4), dtypes, TENSOR_NAMES, st.booleans(), examples=200)
+    assert counts["accepted"] > 0 and counts["refused"] > 0
+
+
+def test_token_csvs_give_ids_in_range_or_a_refusal():
+    rows = st.lists(st.lists(st.integers(-3, 20), min_size=1, max_size=6), min_size=1, max_size=5)
+
+    def prop(text, vocab):
+        def read():
+            ids = read_token_ids(text.encode("utf-8", "surrogatepass"), vocab)
+            assert ids.dtype == torch.int64 and int(ids.min()) >= 0 and int(ids.max()) < vocab
+        return refused_or(read)
+    csv = rows.map(lambda rs: "\n".join(",".join(map(str, r)) for r in rs))
+    counts = run_counted(prop, st.one_of(csv, st.text(max_size=200)), st.integers(1, 25), examples=400)
+    assert counts["accepted"] > 0 and counts["refused"] > 0
+
+
+def real_log() -> bytes:
+    from models.monitor import GradientFlowMonitor
+    with tempfile.TemporaryDirectory() as tmp:
+        model = torch.nn.GRU(2, 3)
+        mon = GradientFlowMonitor(model, every=1, log_file=Path(tmp) / "m.jsonl")
+        for _ in range(2):
+            out, _ = model(torch.randn(5, 2, 2))
+            out.sum().backward()
+        mon.close()
+        return (Path(tmp) / "m.jsonl").read_bytes()
+
+
+def test_monitor_logs_random_or_damaged_are_refused():
+    log = real_log()
+    assert set(read_log(log)) == {"gru"}
+    counts = run_counted(lambda data: refused_or(lambda: read_log(data)), st.binary(max_size=512), examples=200)
+    assert counts == {"refused": 200}
+
+    def damaged(where, value):
+        data = bytearray(log)
+        data[int(where * len(data))] = value
+        return refused_or(lambda: read_log(bytes(data)))
+    counts = run_counted(damaged, st.floats(0, 1, exclude_max=True), st.integers(0, 255), examples=300)
+    assert counts["refused"] + counts["accepted"] == 300 and counts["refused"] > 0
+    json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5),
+                               lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=5), c, max_size=3),
+                               max_leaves=10)
+    header = log.splitlines()[0]
+    counts = run_counted(lambda v: refused_or(lambda: read_log(header + b"\n" + json.dumps(v).encode())), json_values,
+                         examples=200)
+    assert counts == {"refused": 200}
+
+
+def test_multi_module_checkpoints_list_usable_modules_or_refuse():
+    prefixes = st.sampled_from(["", "enc.", "encoder.lstm.", "a.b.c.", "dec."])
+    module = st.tuples(prefixes, SMALL_MODEL, st.booleans())
+    junk = st.dictionaries(st.sampled_from(["emb.weight", "fc.weight", "fc.bias", "enc.weight_hh_l3", "x"]), TENSORS,
+                           max_size=3)
+
+    def prop(mods, extra, fmt):
+        state = {}
+        for prefix, (cell, i, h, layers), bi in mods:
+            m = CELL_CLASSES[cell](i, h, num_layers=layers, bidirectional=bi)
+            state.update({prefix + k: v for k, v in m.state_dict().items()})
+        state.update(extra)
+
+        def use():
+            found, problems = find_modules(read_state_dict(encode(state, fmt), FILE_NAMES[fmt]))
+            for spec in found:
+                build_from_state_dict(module_state(state, spec["prefix"]))
+        return refused_or(use)
+    counts = run_counted(prop, st.lists(module, max_size=3), junk, FORMATS, examples=120)
+    assert counts["accepted"] > 0 and counts["refused"] > 0
+
+
+def test_the_new_uploaders_show_a_refusal_never_an_exception():
+    """The Upload tab's tensor and token-CSV uploaders and the Train tab's monitor-log uploader."""
+    torch.manual_seed(0)
+    net = {"emb.weight": torch.randn(9, 2), **{f"rnn.{k}": v for k, v in torch.nn.LSTM(2, 3).state_dict().items()},
+           "fc.weight": torch.randn(4, 3), "fc.bias": torch.zeros(4)}
+    at = AppTest.from_string("from ui.upload_page import render\nrender()", default_timeout=60).run()
+    at.file_uploader(key="upload_file").set_value(("net.pt", pt_bytes(net), "application/octet-stream")).run()
+
+    def upload_prop(source, data, name):
+        at.radio(key="upload_source").set_value(source).run()
+        key = "upload_tensor_file" if source == "tensor" else "upload_tokens_file"
+        at.file_uploader(key=key).set_value((name, data, "application/octet-stream")).run()
+        assert not at.exception
+        return "refused" if at.error else "accepted"
+    files = st.one_of(st.tuples(st.just("tensor"), st.binary(max_size=256), TENSOR_NAMES),
+                      st.tuples(st.just("tokens"), st.text(alphabet="0123456789,\n -x", max_size=60).map(str.encode),
+                                st.just("ids.csv")))
+    counts = run_counted(lambda f: upload_prop(*f), files, examples=40)
+    assert counts["refused"] > 0
+    train = AppTest.from_string("from ui.train_page import monitor_log_section\nmonitor_log_section()", default_timeout=60).run()
+
+    def log_prop(data):
+        train.file_uploader(key="train_monitor_log").set_value(("m.jsonl", data, "application/json")).run()
+        assert not train.exception and len(train.error) == 1 and "Cannot use m.jsonl" in train.error[0].value
+        return "refused"
+    assert run_counted(log_prop, st.binary(max_size=256), examples=20) == {"refused": 20}
+    train.file_uploader(key="train_monitor_log").set_value(("m.jsonl", real_log(), "application/json")).run()
+    assert not train.exception and not train.error and len(train.get("plotly_chart")) == 1

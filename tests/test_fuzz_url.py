@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
-from tests.test_app import APP
+from tests.test_app import APP, open_explorer
 from ui.settings import CONTROLS, DEFAULTS, format_value
 
 CHEAP = {"seq_len": 120, "hidden_size": 24, "num_layers": 2, "batch_size": 6, "seed": 3}  # valid draws up to
@@ -95,7 +95,7 @@ def test_any_query_renders_or_warns_and_falls_back(query, unknown):
     for name, (_, raw) in query.items():
         at.query_params[name] = raw
     at.query_params.update(unknown)
-    at.run()
+    open_explorer(at)
     assert not at.exception, [e.message for e in at.exception]
     warnings = " ".join(w.value for w in at.warning)
     final = {k: v[-1] if isinstance(v, list) else v for k, v in at.query_params.items()}  # the last one counts

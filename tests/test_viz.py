@@ -166,18 +166,3 @@ def test_label_colors_reuse_cell_colours_once():
 def test_spans_finds_runs():
     assert spans(np.array([1, 1, 0, 1, 0, 0, 1, 1], dtype=bool)) == [(0, 1), (3, 3), (6, 7)]
     assert spans(np.zeros(4, dtype=bool)) == []
-
-
-def test_localize_rewrites_whole_names_and_phrases_only_and_leaves_the_original():
-    import plotly.graph_objects as go
-
-    from viz import localize
-    fig = go.Figure([go.Scatter(x=[1, 2], y=[3, 4], name="new"), go.Scatter(x=[1], y=[2], name="renew gate")],
-                    {"title": {"text": "timestep t"}, "xaxis": {"title": {"text": "timestep t"}},
-                     "annotations": [{"text": "new gate (batch mean)"}]})
-    out = localize(fig, {"timestep t": "时间步 t", "new gate (batch mean)": "候选状态 n(批平均)"}, {"new": "候选状态 n"})
-    assert [t.name for t in out.data] == ["候选状态 n", "renew gate"]  # "new" inside a word is left alone
-    assert out.layout.title.text == out.layout.xaxis.title.text == "时间步 t"
-    assert out.layout.annotations[0].text == "候选状态 n(批平均)"
-    assert list(out.data[0].y) == [3, 4] and fig.data[0].name == "new" and fig.layout.xaxis.title.text == "timestep t"
-    assert localize(fig, {}) is fig

@@ -20,6 +20,30 @@ CARDS = {
          r"\frac{\partial h_k}{\partial h_{k-1}}",
          r"\Big\|\frac{\partial h_k}{\partial h_{k-1}}\Big\|\le\gamma\,\|W_{hh}\|"),
     ),
+    "paths": (
+        "Seed 003's argument, computed: step t sends its gradient back into c_{t-1} along paths that add up. "
+        "B_t = f_t ⊙ g^c_t rides the cell state; A_t, C_t, D_t go through the forget gate, input gate and "
+        "candidate. With f_t near 1, B_t carries almost everything; when it is not, the other terms can still "
+        "keep the sum alive. The seed holds o_t fixed; its path is drawn too, so the parts add up exactly to "
+        "autograd's gradient (black dots: its norm). GRU: the update gate copies h_{t-1} forward.",
+        "教程 003 的论证,由引擎实际计算:第 t 步沿几条可相加的路径把梯度传回 c_{t-1}。B_t = f_t ⊙ g^c_t 沿细胞状态直达;"
+        "A_t、C_t、D_t 分别经遗忘门、输入门和候选值。f_t 接近 1 时 B_t 几乎承担全部;否则其他项仍可能让总和不消失。"
+        "教程把 o_t 视为常数;这里也画出它的路径,因此各部分之和恰好等于自动求导的梯度(黑色点线为其范数)。"
+        "GRU:更新门把 h_{t-1} 直接复制到下一步。",
+        (r"\frac{\partial c_t}{\partial c_{t-1}} = A_t + B_t",
+         r"\qquad + C_t + D_t",
+         r"B_t = f_t",
+         r"h_t = (1-z_t)\odot n_t",
+         r"\qquad + z_t\odot h_{t-1}"),
+    ),
+    "connectivity": (
+        "How much the loss at the last step still depends on the input at step t: Distill's \"Memorization in "
+        "RNNs\" picture. \"I grew up in France … I speak fluent ___\": the word France can only shape the answer "
+        "if this curve has not fallen to nothing at the step where France was read.",
+        "最后一步的损失对第 t 步输入还有多大依赖(Distill《Memorization in RNNs》中的图)。"
+        "\"我在法国长大……我能说一口流利的___\":只有当这条曲线在读到\"法国\"的那一步还没有衰减到零,这个词才可能影响答案。",
+        (r"\Big\|\frac{\partial L}{\partial x_t}\Big\| = \Big\|W_{ih}^{\top}\,\delta_t\Big\|",),
+    ),
     "units": (
         "Each row is one hidden unit (or one layer), each column a timestep; colour is log10 of the "
         "gradient reaching it. Dark on the left: early inputs no longer affect the loss through that unit.",

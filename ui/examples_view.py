@@ -16,7 +16,7 @@ from viz import decay_figure
 from viz.style import CELL_NAMES
 
 from .cards import card
-from .i18n import figure_text, tr
+from .i18n import language, tr
 from .probe_views import PLOTLY_CONFIG
 from .settings import AppSettings
 from .view_data import to_csv
@@ -61,9 +61,9 @@ def show_examples(settings: AppSettings) -> None:
                       "二者不同,是因为 PyTorch 每个门有两个偏置向量(b_ih 和 b_hh),而教程公式只有一个,"
                       "所以 PyTorch 每层多 G·n 个参数(LSTM 的 G = 4)。"))
     with right:
-        st.plotly_chart(figure_text(decay_figure(decay["curve"], decay["base"],
+        st.plotly_chart(decay_figure(decay["curve"], decay["base"],
                                      title=tr("0.8^k: the gradient of a one-unit linear RNN, W = 0.8",
-                                              "0.8^k:单单元线性 RNN(W = 0.8)的梯度"))),
+                                              "0.8^k:单单元线性 RNN(W = 0.8)的梯度"), lang=language()),
                         key="examples_decay", config=PLOTLY_CONFIG, width="stretch")
         st.markdown(tr(f"After 50 steps: **{decay['final']:.8g}** (probe) vs 0.8^50 = {decay['power']:.8g}.",
                        f"50 步之后:**{decay['final']:.8g}**(探针)对比 0.8^50 = {decay['power']:.8g}。"))

@@ -31,6 +31,12 @@ PRESETS = (
     # f_t = sigma(2 + ...) ~ 0.88: dc_t/dc_{t-1} = f_t keeps the cell-state path open.
     Preset("LSTM with forget bias 2: the highway", "遗忘门偏置 2 的 LSTM:高速通道",
            {"cells": ("rnn", "lstm"), "forget_bias": 2.0, "seq_len": 200}),
+    # View 2 (gradient paths): at bias 3 (f ~ 0.95) B_t = f_t g^c_t carries most of dL/dc_{t-1}; at bias -2
+    # (f ~ 0.12) the candidate path D_t carries more than B_t, and the gradient reaching t = 1 is ~1e-47.
+    Preset("LSTM paths: forget bias 3, the highway carries it", "LSTM 路径:遗忘门偏置 3,高速通道承担梯度",
+           {"cells": ("lstm",), "forget_bias": 3.0}),
+    Preset("LSTM paths: forget bias −2, the gradient dies", "LSTM 路径:遗忘门偏置 −2,梯度消亡",
+           {"cells": ("lstm",), "forget_bias": -2.0}),
     Preset("GRU", "GRU", {"cells": ("rnn", "gru"), "seq_len": 200}),
     # Le, Jaitly & Hinton 2015: W_hh = I, ReLU; the gradient neither vanishes nor explodes at first.
     Preset("Identity-init ReLU RNN (IRNN)", "单位矩阵初始化的 ReLU RNN (IRNN)",

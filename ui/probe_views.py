@@ -1,11 +1,12 @@
-"""Views 1-4 of any set of probe results: `show_probe_views(results, key)`. Stable, reusable API.
+"""Views 1-6 of any set of probe results: `show_probe_views(results, key)`. Stable, reusable API.
 
     show_probe_views(results: dict[str, ProbeResult], key: str) -> None
 
 `results` maps a legend label ("LSTM", "LSTM trained", "uploaded GRU", ...) to a `ProbeResult`
 (from `models.probe` or `ui.cache.cached_probe`); `key` makes widget keys unique when the function
 is called more than once on a page. Renders: an overflow banner per run that went non-finite,
-(1) gradient norm vs t, (2) per-unit or per-layer heatmap, (3) gates, (4) per-step contributions,
+(1) gradient norm vs t, (2) which path carries the gradient, (3) connectivity ||dL/dx_t||,
+(4) per-unit or per-layer heatmap, (5) gates, (6) per-step contributions,
 each with an explanation card, CSV/JSON downloads and Plotly's PNG export. Each view is an
 `st.fragment`, so its own options rerun only that view. Never raises for non-finite results.
 """
@@ -14,12 +15,13 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from viz import contributions_figure, gate_figure, gradient_norm_figure, label_colors, magnitude_heatmap_figure
+from viz import (connectivity_figure, contributions_figure, gate_figure, gradient_norm_figure, gradient_paths_figure,
+                 label_colors, magnitude_heatmap_figure)
 
 from . import view_data
 from .cache import jacobian_norms
 from .cards import card
-from .i18n import figure_text, tr
+from .i18n import language, tr
 
 PLOTLY_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
 
@@ -49,7 +51,7 @@ def downloads(name: str, frame, results: dict, key: str) -> None:
 
 
 def chart(fig, key: str) -> None:
-    st.plotly_chart(figure_text(fig), key=key, config=PLOTLY_CONFIG, width="stretch")
+    st.plotly_chart(fig, key=key, config=PLOTLY_CONFIG, width="stretch")
 
 
 def section(title: tuple[str, str], view: str):
@@ -67,20 +69,63 @@ def gradient_view(results: dict, colors: dict, key: str) -> None:
     fig_col, card_col = section(("1 · Gradient norm through time", "1 · 梯度范数随时间的变化"), "gradient")
     with card_col:
         band = st.toggle(tr("Min–max band over the batch", "显示批内最小–最大范围"), value=True, key=f"{key}_band")
+        gated = any(r.grad_highway is not None for r in results.values())
+        highway = gated and st.toggle(
+            tr("Direct path only (LSTM ∏f·dL/dc_T, GRU ∏z·dL/dh_T)", "仅直连路径(LSTM ∏f·dL/dc_T,GRU ∏z·dL/dh_T)"),
+            value=False, key=f"{key}_highway",
+            help=tr("What the forget gate (LSTM) or update gate (GRU) alone would carry back from the last step.",
+                    "只靠遗忘门(LSTM)或更新门(GRU)这条直连路径,从最后一步能传回多少梯度。"))
     with fig_col:
         chart(gradient_norm_figure(
             {k: r.grad_h for k, r in results.items()}, colors,
             grad_c={k: r.grad_c for k, r in results.items()}, bound={k: r.bound for k, r in results.items()},
-            band=band, title=tr("||dL/dh_t|| against timestep (log scale)", "||dL/dh_t|| 随时间步变化(对数坐标)")),
+            band=band, title=tr("||dL/dh_t|| against timestep (log scale)", "||dL/dh_t|| 随时间步变化(对数坐标)"),
+            lang=language(), highway={k: r.grad_highway for k, r in results.items()} if highway else None),
             key=f"{key}_gradient")
         downloads("gradient_norm", view_data.gradient_frame, results, key)
 
 
 @st.fragment
+def paths_view(results: dict, key: str) -> None:
+    """View 2: each step's backward signal split into the seeds' paths (models/paths.py), per run."""
+    fig_col, card_col = section(("2 · Which path carries the gradient", "2 · 梯度走哪条路径"), "paths")
+    with card_col:
+        share = st.radio(tr("Show", "显示"), [False, True], key=f"{key}_paths_share", horizontal=True,
+                         format_func=lambda v: tr("shares", "占比") if v else tr("norms (log)", "范数(对数)"))
+        layers = max(len(r.grad_paths_layers) for r in results.values())
+        layer = layers - 1
+        if layers > 1:
+            layer = st.select_slider(tr("Layer (1 = bottom)", "层(1 = 最底层)"), list(range(layers)), value=layers - 1,
+                                     format_func=lambda k: str(k + 1), key=f"{key}_paths_layer")
+    paths = view_data.paths_of(results, layer)
+    with fig_col:
+        if not paths:
+            st.info(tr("No path split for these runs (an LSTM with proj_size is not split).",
+                       "这些运行没有路径分解(带 proj_size 的 LSTM 不做分解)。"))
+            return
+        total = {k: view_data.path_total(results[k], layer) for k in paths}
+        chart(gradient_paths_figure(paths, lang=language(), share=share, total=total), key=f"{key}_paths")
+        downloads("gradient_paths", lambda rs: view_data.paths_frame(rs, layer), results, key)
+
+
+@st.fragment
+def connectivity_view(results: dict, colors: dict, key: str) -> None:
+    """View 3: ||dL/dx_t||, how much the loss still depends on the input at step t."""
+    fig_col, card_col = section(("3 · Connectivity: how far back the input still matters", "3 · 连通性:多早的输入仍有影响"),
+                                "connectivity")
+    with card_col:
+        band = st.toggle(tr("Min–max band over the batch", "显示批内最小–最大范围"), value=True, key=f"{key}_x_band")
+    with fig_col:
+        chart(connectivity_figure({k: r.grad_x for k, r in results.items()}, colors, lang=language(), band=band),
+              key=f"{key}_connectivity")
+        downloads("connectivity", view_data.connectivity_frame, results, key)
+
+
+@st.fragment
 def units_view(results: dict, key: str) -> None:
-    """View 2: per-unit heatmap of |dL/dh_t|, or per-layer when any run has more than one layer."""
+    """View 4: per-unit heatmap of |dL/dh_t|, or per-layer when any run has more than one layer."""
     layered = any(r.grad_h_layers.shape[0] > 1 for r in results.values())
-    fig_col, card_col = section(("2 · Where the gradient goes: units and layers", "2 · 梯度的去向:单元与层"), "units")
+    fig_col, card_col = section(("4 · Where the gradient goes: units and layers", "4 · 梯度的去向:单元与层"), "units")
     with card_col:
         by_layer = layered and st.radio(tr("Rows", "行"), [True, False], key=f"{key}_rows",
                                         format_func=lambda v: tr("layers", "层") if v else tr("units (top layer)", "单元(顶层)"))
@@ -88,12 +133,14 @@ def units_view(results: dict, key: str) -> None:
         if by_layer:  # (L, B, T) -> (T, L), batch mean
             mats = {k: np.asarray(r.grad_h_layers, dtype=np.float64).mean(axis=1).T for k, r in results.items()}
             fig = magnitude_heatmap_figure(mats, row_title=tr("layer (1 = bottom)", "层(1 = 最底层)"),
-                                           value_name="||dL/dh_t||", title=tr("||dL/dh_t|| per layer", "各层的 ||dL/dh_t||"))
+                                           value_name="||dL/dh_t||", title=tr("||dL/dh_t|| per layer", "各层的 ||dL/dh_t||"),
+                                           lang=language())
             frame_name, frame = "grad_per_layer", view_data.layers_frame
         else:  # (B, T, H) -> (T, H), batch mean
             mats = {k: np.asarray(r.grad_h_units, dtype=np.float64).mean(axis=0) for k, r in results.items()}
             fig = magnitude_heatmap_figure(mats, row_title=tr("hidden unit", "隐藏单元"),
-                                           title=tr("|dL/dh_t| per hidden unit (batch mean)", "各隐藏单元的 |dL/dh_t|(批平均)"))
+                                           title=tr("|dL/dh_t| per hidden unit (batch mean)", "各隐藏单元的 |dL/dh_t|(批平均)"),
+                                           lang=language())
             frame_name, frame = "grad_per_unit", view_data.units_frame
         chart(fig, key=f"{key}_units")
         downloads(frame_name, frame, results, key)
@@ -101,8 +148,8 @@ def units_view(results: dict, key: str) -> None:
 
 @st.fragment
 def gates_view(results: dict, key: str) -> None:
-    """View 3: one gate figure per gated run, side by side."""
-    st.subheader(tr("3 · Gate activations", "3 · 门控激活值"))
+    """View 5: one gate figure per gated run, side by side."""
+    st.subheader(tr("5 · Gate activations", "5 · 门控激活值"))
     gated = {k: r for k, r in results.items() if r.gates}
     card("gates")
     if not gated:
@@ -111,29 +158,32 @@ def gates_view(results: dict, key: str) -> None:
         return
     for col, (label, r) in zip(st.columns(len(gated)), gated.items()):
         with col:
-            chart(gate_figure(r.gates, tr(f"{label} gates", f"{label} 的门")), key=f"{key}_gates_{label}")
+            chart(gate_figure(r.gates, tr(f"{label} gates", f"{label} 的门"), lang=language()), key=f"{key}_gates_{label}")
     downloads("gates", view_data.gates_frame, gated, key)
 
 
 @st.fragment
 def contributions_view(results: dict, colors: dict, key: str) -> None:
-    """View 4: per-step contributions to dL/dW_hh and per-step Jacobian norms (computed last: slowest)."""
-    fig_col, _ = section(("4 · Sum of T sub-gradients", "4 · T 个子梯度之和"), "contributions")
+    """View 6: per-step contributions to dL/dW_hh and per-step Jacobian norms (computed last: slowest)."""
+    fig_col, _ = section(("6 · Sum of T sub-gradients", "6 · T 个子梯度之和"), "contributions")
     with fig_col:
         chart(contributions_figure({k: r.grad_w_steps for k, r in results.items()}, jacobian_norms(results), colors,
-                                   title=tr("Per-step contributions and Jacobian norms", "每步贡献与雅可比范数")),
+                                   title=tr("Per-step contributions and Jacobian norms", "每步贡献与雅可比范数"),
+                                   lang=language()),
               key=f"{key}_contributions")
         downloads("contributions", view_data.contributions_frame, results, key)
 
 
 def show_probe_views(results: dict, key: str) -> None:
-    """Render views 1-4 for label -> ProbeResult (see the module docstring)."""
+    """Render views 1-6 for label -> ProbeResult (see the module docstring)."""
     if not results:
         st.info(tr("Nothing to show yet: choose at least one cell.", "暂无内容:请至少选择一个单元。"))
         return
     colors = label_colors({k: r.config.cell for k, r in results.items()})
     overflow_banners(results)
     gradient_view(results, colors, key)
+    paths_view(results, key)
+    connectivity_view(results, colors, key)
     units_view(results, key)
     gates_view(results, key)
     contributions_view(results, colors, key)

@@ -11,13 +11,15 @@ import streamlit as st
 from models.config import CELLS
 from viz.style import CELL_NAMES
 
-from .i18n import LANGUAGE_KEY, LANGUAGES, language, tr
+from .i18n import LANGUAGE_KEY, language, tr
+from .nav import URL_CHANGED_KEY
 from .presets import PRESETS
 from .settings import CONTROLS, AppSettings, parse_hide, parse_query, to_query
 
 LOADED_KEY = "probe_url_loaded"  # settings as read from the URL (None until the first run)
 PROBLEMS_KEY = "probe_url_problems"  # messages about URL values that could not be used
 HIDDEN_KEY = "probe_hidden"  # controls hidden by ?hide=
+LAST_KEY = "probe_last"  # this session's settings at its last explorer run (widget keys go when another page shows)
 
 LABELS = {  # name -> (English, Chinese, help in English, help in Chinese)
     "cells": ("Cells to compare", "比较的单元", "Run on the same inputs and seed.", "使用相同的输入和随机种子。"),
@@ -41,8 +43,12 @@ def widget_key(name: str) -> str:
 
 
 def write_state(settings: AppSettings) -> None:
-    """Put settings into the widgets' session-state keys (before the widgets are drawn)."""
+    """Put settings into the widgets' session-state keys (before the widgets are drawn).
+
+    The language is left alone: app.py draws its switch, on every page, before this page runs."""
     for name in CONTROLS:
+        if name == "language":
+            continue
         value = getattr(settings, name)
         st.session_state[widget_key(name)] = list(value) if isinstance(value, tuple) else value
 
@@ -56,7 +62,10 @@ def read_state() -> AppSettings:
 
 def load_url_once() -> None:
     """First run of a session: URL -> widget state, remembering what could not be used."""
-    if st.session_state.get(LOADED_KEY) is not None:
+    url_changed = st.session_state.pop(URL_CHANGED_KEY, False)  # another page opened this one with settings
+    if st.session_state.get(LOADED_KEY) is not None and not url_changed:
+        if any(widget_key(n) not in st.session_state for n in CONTROLS):  # back from another page
+            write_state(st.session_state[LAST_KEY])
         return
     params = st.query_params.to_dict()
     settings, bad = parse_query(params)
@@ -105,9 +114,6 @@ def controls() -> AppSettings:
     load_url_once()
     hidden = st.session_state[HIDDEN_KEY]
     with st.sidebar:
-        if "language" not in hidden:
-            st.radio("Language / 语言", options=list(LANGUAGES), format_func=LANGUAGES.get,
-                     key=LANGUAGE_KEY, horizontal=True)
         st.subheader(tr("Presets", "预设"))
         for i, preset in enumerate(PRESETS):
             st.button(tr(preset.en, preset.zh), key=f"probe_preset_{i}", on_click=apply_preset, args=(i,),
@@ -119,6 +125,7 @@ def controls() -> AppSettings:
         st.caption(tr("The page URL holds these settings: copy it to share this picture.",
                       "页面网址包含这些设置:复制即可分享此图。"))
     settings = read_state()
+    st.session_state[LAST_KEY] = settings
     if settings != st.session_state[LOADED_KEY]:
         st.session_state[PROBLEMS_KEY] = []  # the user has moved on from the shared link
     write_url(settings)

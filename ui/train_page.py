@@ -11,13 +11,15 @@ from __future__ import annotations
 import streamlit as st
 
 from models import probe
+from models.monitor import LOG_NAME, read_log
 from models.config import CELLS
 from models.tasks import TASKS, parse_series_csv
 from models.training import PRESETS, TrainConfig
 from viz.style import CELL_NAMES
 from viz.training import grad_norm_figure, gradient_flow_training_figure, loss_figure, metric_figure
 
-from .i18n import figure_text, tr
+from . import view_data
+from .i18n import language, tr
 from .probe_views import show_probe_views
 from .train_job import TrainingLimiter, TrainJob
 
@@ -185,15 +187,17 @@ def live_charts() -> None:
     metric_name = {"accuracy": tr("accuracy", "准确率"), "r2": "R²"}[task.metric]
     chance = 1 / task.output_size if task.kind == "classification" else (None if task.metric == "accuracy" else 0.0)
     left, right = st.columns(2)
-    left.plotly_chart(figure_text(loss_figure({c: v["loss"] for c, v in p.items()}, task.baseline_loss, loss_name,
-                                  tr("best constant prediction", "最优常数预测"))), key=PREFIX + "loss_chart")
-    right.plotly_chart(figure_text(metric_figure({c: v["metric"] for c, v in p.items()}, metric_name, chance,
-                                     tr("chance", "随机水平"))), key=PREFIX + "metric_chart")
+    lang = language()
+    left.plotly_chart(loss_figure({c: v["loss"] for c, v in p.items()}, task.baseline_loss, loss_name,
+                                  lang=lang), key=PREFIX + "loss_chart")
+    right.plotly_chart(metric_figure({c: v["metric"] for c, v in p.items()}, metric_name, chance, lang=lang),
+                       key=PREFIX + "metric_chart")
     diverged = {c: v["diverged_at"] for c, v in p.items() if v["diverged_at"] is not None}
-    left.plotly_chart(figure_text(grad_norm_figure({c: v["grad_norm"] for c, v in p.items()},
-                                       job.cfg.clip_value if job.cfg.clip else None, diverged)), key=PREFIX + "norm_chart")
-    right.plotly_chart(figure_text(gradient_flow_training_figure({c: (v["snapshot_steps"], v["snapshots"]) for c, v in p.items()})),
-                       key=PREFIX + "flow_chart")
+    left.plotly_chart(grad_norm_figure({c: v["grad_norm"] for c, v in p.items()},
+                                       job.cfg.clip_value if job.cfg.clip else None, diverged, lang=lang),
+                      key=PREFIX + "norm_chart")
+    right.plotly_chart(gradient_flow_training_figure({c: (v["snapshot_steps"], v["snapshots"]) for c, v in p.items()},
+                                                     lang=lang), key=PREFIX + "flow_chart")
     if job.finished and st.session_state.get(SHOWN_KEY) is not job:
         st.rerun()  # a fragment-only redraw saw the end: redraw the page once for the results
 
@@ -229,12 +233,41 @@ def results_section(job: TrainJob) -> None:
     cells = st.multiselect(tr("Cells to probe", "要探测的单元"), list(job.cfg.cells), default=list(job.cfg.cells)[:1],
                            format_func=CELL_NAMES.get, key=PREFIX + "probe_cells")
     if cells:
-        show_probe_views(trained_probes(job, cells), key="train_probe")
+        results = trained_probes(job, cells)
+        shares = view_data.direct_path_frame(results)
+        if len(shares):  # does training move the gradient onto the direct path? measured here, not assumed
+            st.markdown(tr("**Share of the direct path** (LSTM B_t = f_t ⊙ g^c_t, GRU z_t ⊙ g^h_t) in the paths' "
+                           "norms, batch mean (view 2 below):", "**直连路径的占比**(LSTM B_t = f_t ⊙ g^c_t,"
+                           "GRU z_t ⊙ g^h_t)在各路径范数中的比例,批平均(见下方图 2):"))
+            st.dataframe(shares.rename(columns={"run": tr("run", "运行"), "path": tr("path", "路径"),
+                                                "share_t1": tr("at t = 1", "t = 1 处"),
+                                                "share_mean": tr("mean over t", "对 t 平均")}),
+                         hide_index=True, column_config={c: st.column_config.NumberColumn(format="percent")
+                                                         for c in (tr("at t = 1", "t = 1 处"), tr("mean over t", "对 t 平均"))})
+        show_probe_views(results, key="train_probe")
+
+
+def monitor_log_section() -> None:
+    """Your own training, watched by models.monitor.GradientFlowMonitor: its JSON-lines log as the same heatmap."""
+    with st.expander(tr("Open a monitor log from your own training (models.monitor)", "打开自己训练的监视日志(models.monitor)")):
+        st.caption(tr(f"`GradientFlowMonitor(model.lstm, every=25, log_dir='runs/exp1')` writes `{LOG_NAME}` there.",
+                      f"`GradientFlowMonitor(model.lstm, every=25, log_dir='runs/exp1')` 会在该目录写入 `{LOG_NAME}`。"))
+        upload = st.file_uploader(tr("Monitor log (.jsonl)", "监视日志(.jsonl)"), type=["jsonl", "json", "txt"],
+                                  key=PREFIX + "monitor_log")
+        if upload is None:
+            return
+        try:
+            snapshots = read_log(upload.getvalue())
+        except ValueError as exc:
+            st.error(tr(f"Cannot use {upload.name}: {exc}", f"无法使用 {upload.name}:{exc}"))
+            return
+        st.plotly_chart(gradient_flow_training_figure(snapshots, lang=language()), key=PREFIX + "monitor_chart")
 
 
 def render() -> None:
     """The whole tab (called by app.py inside its Train tab)."""
     st.subheader(tr("Train the cells and watch the gradient flow change", "训练各单元,观察梯度流的变化"))
+    monitor_log_section()
     controls()
     start_stop()
     job = st.session_state.get(JOB_KEY)

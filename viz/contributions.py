@@ -13,13 +13,15 @@ import plotly.graph_objects as go
 from .layout import axes, axis_suffix, grid
 from .marks import decade_bounds, log_axis, marks
 from .style import figure, time_axis
+from .text import word
 
 
 def contributions_figure(grad_w_steps: dict, jacobian_norm: dict, colors: dict,
-                         title: str = "Per-step contributions to dL/dW_hh and Jacobian norms") -> go.Figure:
+                         title: str = "Per-step contributions to dL/dW_hh and Jacobian norms",
+                         lang: str = "en") -> go.Figure:
     """grad_w_steps, jacobian_norm: label -> (T,). Both rows log y; zeros and inf/NaN marked."""
-    layout = grid(2, 1, titles=["||C_t||_F: step t's share of dL/dW_hh (C_1 = 0: h_0 = 0)",
-                                "||dh_t/dh_{t-1}||_2 (batch mean)"],
+    layout = grid(2, 1, titles=[word("||C_t||_F: step t's share of dL/dW_hh (C_1 = 0: h_0 = 0)", lang),
+                                f"||dh_t/dh_{{t-1}}||_2{word(' (batch mean)', lang)}"],
                   vgap=0.14, shared_x=True)
     traces, shapes, notes, seq_len = [], [], [], 1
     for row, series, t0 in ((1, grad_w_steps, 2), (2, jacobian_norm, 1)):
@@ -30,12 +32,12 @@ def contributions_figure(grad_w_steps: dict, jacobian_norm: dict, colors: dict,
             seq_len = max(seq_len, y.size + t0 - 1)
             traces.append(go.Scatter(x=np.arange(t0, t0 + y.size), y=y, mode="lines", name=label, legendgroup=label,
                                      showlegend=row == 1, line={"color": colors[label], "width": 3}, **ax))
-            parts = marks(y, label, colors[label], floor, ceiling, t0=t0, **ax)
+            parts = marks(y, label, colors[label], floor, ceiling, t0=t0, lang=lang, **ax)
             traces.extend(parts[0]), shapes.extend(parts[1]), notes.extend(parts[2])
         layout[f"yaxis{axis_suffix(row, 1)}"].update(log_axis(floor, ceiling))
     shapes.append({"type": "line", "xref": "x2 domain", "yref": "y2", "x0": 0, "x1": 1, "y0": 1.0, "y1": 1.0,
                    "line": {"dash": "dot", "color": "#555555"}})
     layout["xaxis"].update(time_axis(seq_len, title=False))
-    layout["xaxis2"]["title"] = {"text": "timestep t"}
+    layout["xaxis2"]["title"] = {"text": word("timestep t", lang)}
     layout["shapes"], layout["annotations"] = shapes, layout["annotations"] + notes
     return figure(traces, layout, title, height=560)

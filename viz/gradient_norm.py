@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 
 from .marks import decade_bounds, log_axis, marks
 from .style import figure, rgba, time_axis
+from .text import word
 
 
 def batch_stats(a) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -19,22 +20,26 @@ def batch_stats(a) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return a.mean(axis=0), a.min(axis=0), a.max(axis=0)
 
 
-def _band(t, lo, hi, name: str, color: str) -> list:
+def _band(t, lo, hi, name: str, color: str, lang: str = "en") -> list:
     """Min-max band: an invisible lower edge, then the upper edge filled down to it."""
     return [go.Scatter(x=t, y=lo, mode="lines", line={"width": 0}, showlegend=False, legendgroup=name,
-                       name=f"{name} min", hoverinfo="skip"),
+                       name=f"{name} {word('min', lang)}", hoverinfo="skip"),
             go.Scatter(x=t, y=hi, mode="lines", line={"width": 0}, fill="tonexty", fillcolor=rgba(color, 0.2),
-                       legendgroup=name, name=f"{name} min-max band", hoverinfo="skip")]
+                       legendgroup=name, name=f"{name} {word('min-max band', lang)}", hoverinfo="skip")]
 
 
 def gradient_norm_figure(grad_h: dict, colors: dict, grad_c: dict | None = None, bound: dict | None = None,
-                         band: bool = True, title: str = "Gradient norm ||dL/dh_t|| (log scale)") -> go.Figure:
-    """grad_h: label -> (B, T) ||dL_b/dh_t||; grad_c: label -> (B, T) or None; bound: label -> (T,) or None."""
-    grad_c, bound = grad_c or {}, bound or {}
+                         band: bool = True, title: str = "Gradient norm ||dL/dh_t|| (log scale)",
+                         lang: str = "en", highway: dict | None = None, quantity: str = "||dL/dh_t||") -> go.Figure:
+    """grad_h: label -> (B, T) ||dL_b/dh_t||; grad_c: label -> (B, T) or None; bound: label -> (T,) or None;
+    highway: label -> (B, T) or None, the direct path alone (models/paths.py), dash-dot.
+    quantity: what grad_h holds, for the legend and the y axis (e.g. "||dL/dx_t||" for the connectivity view)."""
+    grad_c, bound, highway = grad_c or {}, bound or {}, highway or {}
     stats = {k: batch_stats(v) for k, v in grad_h.items()}
     c_means = {k: batch_stats(v)[0] for k, v in grad_c.items() if v is not None}
+    h_means = {k: batch_stats(v)[0] for k, v in highway.items() if v is not None}
     floor, ceiling = decade_bounds([s[0] for s in stats.values()] + [s[1] for s in stats.values()]
-                                   + list(c_means.values()))
+                                   + list(c_means.values()) + list(h_means.values()))
     traces, shapes, notes = [], [], []
 
     def add(parts):
@@ -43,19 +48,24 @@ def gradient_norm_figure(grad_h: dict, colors: dict, grad_c: dict | None = None,
     for label, (mean, lo, hi) in stats.items():
         t, color = np.arange(1, mean.size + 1), colors[label]
         if band:
-            traces.extend(_band(t, lo, hi, label, color))
-        traces.append(go.Scatter(x=t, y=mean, mode="lines", name=f"{label} ||dL/dh_t||", legendgroup=label,
+            traces.extend(_band(t, lo, hi, label, color, lang))
+        traces.append(go.Scatter(x=t, y=mean, mode="lines", name=f"{label} {quantity}", legendgroup=label,
                                  line={"color": color, "width": 3}))
-        add(marks(mean, f"{label} dL/dh", color, floor, ceiling))
+        add(marks(mean, f"{label} {quantity.strip('|').removesuffix('_t')}", color, floor, ceiling, lang=lang))
         if label in c_means:
             traces.append(go.Scatter(x=t, y=c_means[label], mode="lines", name=f"{label} ||dL/dc_t||",
                                      legendgroup=label, line={"color": color, "width": 2, "dash": "dot"}))
-            add(marks(c_means[label], f"{label} dL/dc", color, floor, ceiling))
+            add(marks(c_means[label], f"{label} dL/dc", color, floor, ceiling, lang=lang))
+        if label in h_means:
+            traces.append(go.Scatter(x=t, y=h_means[label], mode="lines", legendgroup=label,
+                                     name=f"{label} {word('direct path only', lang)}",
+                                     line={"color": color, "width": 2, "dash": "dashdot"}))
+            add(marks(h_means[label], f"{label} {word('direct path', lang)}", color, floor, ceiling, lang=lang))
         if bound.get(label) is not None:
             traces.append(go.Scatter(x=t, y=np.asarray(bound[label], dtype=np.float64), mode="lines",
-                                     name=f"{label} bound (γ||W_hh||)^(T-t)", legendgroup=label,
+                                     name=f"{label} {word('bound', lang)} (γ||W_hh||)^(T-t)", legendgroup=label,
                                      line={"color": color, "width": 2, "dash": "dash"}))
     seq_len = max((s[0].size for s in stats.values()), default=1)
-    layout = {"xaxis": time_axis(seq_len), "yaxis": log_axis(floor, ceiling, "||dL/dh_t||"),
+    layout = {"xaxis": time_axis(seq_len, lang=lang), "yaxis": log_axis(floor, ceiling, quantity),
               "shapes": shapes, "annotations": notes}
     return figure(traces, layout, title)

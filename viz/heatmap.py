@@ -14,6 +14,7 @@ import plotly.graph_objects as go
 from .binning import MAX_N, MAX_T, block_mean
 from .layout import axes, axis_suffix, grid
 from .style import HEATMAP_SCALE, figure, time_axis
+from .text import colon, word
 
 
 def log_magnitude(a) -> np.ndarray:
@@ -25,12 +26,12 @@ def log_magnitude(a) -> np.ndarray:
     return out
 
 
-def blank_note(a) -> str:
+def blank_note(a, lang: str = "en") -> str:
     """' (n zero, m inf/NaN: blank)' for the cells a log scale cannot colour, '' when there are none."""
     a = np.asarray(a, dtype=np.float64)
     zeros, bad = int((a == 0).sum()), int((~np.isfinite(a)).sum())
-    text = ", ".join(p for p in (f"{zeros} zero" if zeros else "", f"{bad} inf/NaN" if bad else "") if p)
-    return f" ({text}: blank)" if text else ""
+    text = ", ".join(p for p in (f"{zeros} {word('zero', lang)}" if zeros else "", f"{bad} inf/NaN" if bad else "") if p)
+    return f" ({text}{colon(lang)}{word('blank', lang)})" if text else ""
 
 
 def decade_ticks(lo: float, hi: float) -> dict:
@@ -40,12 +41,15 @@ def decade_ticks(lo: float, hi: float) -> dict:
     return {"tickvals": ticks, "ticktext": [f"1e{k}" for k in ticks]}
 
 
-def magnitude_heatmap_figure(mats: dict, row_title: str = "hidden unit", value_name: str = "|dL/dh_t|",
+def magnitude_heatmap_figure(mats: dict, row_title: str | None = None, value_name: str = "|dL/dh_t|",
                              title: str = "|dL/dh_t| per hidden unit (colour: log10)",
-                             max_t: int = MAX_T, max_n: int = MAX_N) -> go.Figure:
-    """mats: label -> (T, N) magnitudes (N units or layers). One column per label, x = t = 1..T."""
+                             max_t: int = MAX_T, max_n: int = MAX_N, lang: str = "en") -> go.Figure:
+    """mats: label -> (T, N) magnitudes (N units or layers). One column per label, x = t = 1..T.
+
+    row_title, value_name and title are drawn as given: the caller passes them in `lang`."""
     labels = list(mats)
-    layout = grid(1, len(labels), titles=[f"{k}{blank_note(mats[k])}" for k in labels], shared_y=True)
+    row_title = row_title or word("hidden unit", lang)
+    layout = grid(1, len(labels), titles=[f"{k}{blank_note(mats[k], lang)}" for k in labels], shared_y=True)
     traces, zs = [], []
     for col, label in enumerate(labels, start=1):
         z, t, n = block_mean(mats[label], max_t, max_n)
@@ -54,7 +58,7 @@ def magnitude_heatmap_figure(mats: dict, row_title: str = "hidden unit", value_n
         traces.append(go.Heatmap(
             x=t, y=n, z=z.T, coloraxis="coloraxis", name=label, **axes(1, col, len(labels)),  # z rows = y = unit
             hovertemplate=f"t=%{{x}}<br>{row_title} %{{y}}<br>log10 {value_name}=%{{z:.2f}}<extra>{label}</extra>"))
-        layout[f"xaxis{axis_suffix(1, col, len(labels))}"].update(time_axis(np.shape(mats[label])[0]))
+        layout[f"xaxis{axis_suffix(1, col, len(labels))}"].update(time_axis(np.shape(mats[label])[0], lang=lang))
     finite = np.concatenate(zs)
     lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (-1.0, 0.0)
     layout["yaxis"]["title"] = {"text": row_title}

@@ -11,6 +11,8 @@ import math
 import numpy as np
 import plotly.graph_objects as go
 
+from .text import word
+
 PAD = 0.5  # decades of room around the floor/ceiling markers
 DEFAULT_DECADES = (-10.0, 1.0)  # axis when no value is finite and positive
 ZERO_NOTE = "value is 0, below the float range"
@@ -45,7 +47,7 @@ def spans(mask: np.ndarray) -> list[tuple[int, int]]:
 
 
 def marks(y, name: str, color: str, floor: float, ceiling: float, xaxis: str = "x", yaxis: str = "y",
-          t0: int = 1) -> tuple[list, list, list]:
+          t0: int = 1, lang: str = "en") -> tuple[list, list, list]:
     """(traces, shapes, annotations) marking y == 0 at 10**floor and non-finite y at 10**ceiling.
 
     y[i] belongs to timestep t = t0 + i. Every run of non-finite steps is also shaded and labelled.
@@ -58,16 +60,16 @@ def marks(y, name: str, color: str, floor: float, ceiling: float, xaxis: str = "
         traces.append(go.Scatter(
             x=t[zero], y=np.full(int(zero.sum()), 10.0 ** floor), mode="markers", name=f"{name} = 0",
             marker={"symbol": "triangle-down", "size": 10, "color": color}, xaxis=xaxis, yaxis=yaxis,
-            hovertemplate=f"t=%{{x}}: {ZERO_NOTE}<extra></extra>"))
+            hovertemplate=f"t=%{{x}}: {word(ZERO_NOTE, lang)}<extra></extra>"))
     if bad.any():
         traces.append(go.Scatter(
             x=t[bad], y=np.full(int(bad.sum()), 10.0 ** ceiling), mode="markers", name=f"{name}: inf/NaN",
             marker={"symbol": "x", "size": 10, "color": color}, xaxis=xaxis, yaxis=yaxis,
-            hovertemplate="t=%{x}: overflowed (inf or NaN)<extra></extra>"))
+            hovertemplate=f"t=%{{x}}: {word('overflowed (inf or NaN)', lang)}<extra></extra>"))
         for first, last in spans(bad):
             shapes.append({"type": "rect", "xref": xaxis, "yref": f"{yaxis} domain", "x0": t[first] - 0.5,
                            "x1": t[last] + 0.5, "y0": 0, "y1": 1, "fillcolor": color, "opacity": 0.12,
                            "line": {"width": 0}, "layer": "below"})
-            notes.append({"text": f"{name} overflow", "x": t[first] - 0.5, "y": 1, "xref": xaxis,
+            notes.append({"text": f"{name} {word('overflow', lang)}", "x": t[first] - 0.5, "y": 1, "xref": xaxis,
                           "yref": f"{yaxis} domain", "xanchor": "left", "yanchor": "top", "showarrow": False})
     return traces, shapes, notes

@@ -7,11 +7,20 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
+from .text import word
+
 CELL_COLORS = {"rnn": "#D55E00", "lstm": "#0072B2", "gru": "#009E73"}  # vermillion, blue, green
 CELL_NAMES = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
 GATE_COLORS = {
     "input": "#E69F00", "forget": "#0072B2", "cell": "#CC79A7", "output": "#009E73",  # LSTM i, f, g, o
     "reset": "#D55E00", "update": "#56B4E9", "new": "#CC79A7",  # GRU r, z, n
+}
+# Gradient paths (models/paths.py): the direct path in the forget gate's blue, each gate path in its gate's colour.
+PATH_COLORS = {
+    "forget_direct": GATE_COLORS["forget"], "copy": GATE_COLORS["forget"], "forget_gate": "#56B4E9",
+    "input_gate": GATE_COLORS["input"], "candidate": GATE_COLORS["cell"], "output_gate": GATE_COLORS["output"],
+    "update_gate": GATE_COLORS["update"], "reset_gate": GATE_COLORS["reset"], "recurrent": "#D55E00",
+    "from_above": "#999999",
 }
 # Extra colours for a second run of the same cell (e.g. "trained" next to "at initialisation").
 SPARE_COLORS = ("#000000", "#E69F00", "#56B4E9", "#CC79A7", "#F0E442", "#999999")
@@ -37,9 +46,9 @@ def rgba(color: str, alpha: float) -> str:
     return f"rgba({r}, {g}, {b}, {alpha})"
 
 
-def time_axis(seq_len: int, title: bool = True) -> dict:
+def time_axis(seq_len: int, title: bool = True, lang: str = "en") -> dict:
     """x-axis settings shared by every time plot: t = 1..T, same range, so views line up."""
-    return {"range": [0.5, seq_len + 0.5], **({"title": {"text": "timestep t"}} if title else {})}
+    return {"range": [0.5, seq_len + 0.5], **({"title": {"text": word("timestep t", lang)}} if title else {})}
 
 
 def figure(traces: list, layout: dict, title: str, height: int = 420) -> go.Figure:
@@ -48,3 +57,16 @@ def figure(traces: list, layout: dict, title: str, height: int = 420) -> go.Figu
             "legend": {"orientation": "h", "yanchor": "top", "y": -0.2, "x": 0},
             "margin": {"l": 70, "r": 20, "t": 60, "b": 60}, "hovermode": "x unified"}
     return go.Figure(data=traces, layout={**base, **layout})
+
+
+PROJECTOR_FONT, PROJECTOR_LINE = 22, 3  # presenter mode: chart text >= 20 px, lines >= 3 px
+
+
+def projector(fig: go.Figure, height: int = 470) -> go.Figure:
+    """The figure for a 1280x720 projector: every text at least PROJECTOR_FONT px, every line at least 3 px."""
+    fig.update_layout(font={"size": PROJECTOR_FONT}, height=height, title={"font": {"size": PROJECTOR_FONT + 2}})
+    fig.update_annotations(font={"size": PROJECTOR_FONT})
+    for t in fig.data:  # band edges (width 0) stay invisible
+        if "line" in t and t.mode and "lines" in t.mode and t.line.width != 0:
+            t.line.width = max(PROJECTOR_LINE, t.line.width or 0)
+    return fig

@@ -1,0 +1,56 @@
+"""The app's pages and how one page opens another: `navigation()` for app.py, `open_page(name, query)`.
+
+Pages are small scripts under `ui/pages/` (file pages, so AppTest can switch to them):
+- "lesson": the seeds chapter by chapter (`ui.lesson`), the landing page of a bare URL;
+- "explorer": the sidebar instrument (Gradient flow, Worked examples, Train, Upload a model) — also the
+  landing page when the URL carries explorer settings, so a link shared before the lesson existed
+  (`/?cells=rnn&seq_len=200`) still opens the picture it was made for;
+- "phase": the phase diagrams (`ui.phase_page.render()`), listed only once that module exists.
+"""
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import streamlit as st
+
+from .i18n import tr
+from .settings import CONTROLS
+
+ROOT = Path(__file__).resolve().parent.parent
+# name -> (script relative to app.py, url path, English title, Chinese title, icon, module that must exist)
+PAGES = {
+    "lesson": ("ui/pages/lesson.py", "lesson", "Lesson", "课程", ":material/school:", None),
+    "explorer": ("ui/pages/explorer.py", "explorer", "Explorer", "探索", ":material/query_stats:", None),
+    "phase": ("ui/pages/phase.py", "phase", "Phase diagrams", "相图", ":material/grid_on:", "ui.phase_page"),
+}
+EXPLORER_PARAMS = frozenset(CONTROLS) - {"language"} | {"hide"}  # language alone belongs to every page
+URL_CHANGED_KEY = "nav_url_changed"  # set by open_page: the target page reads its settings from the URL again
+
+
+def available(name: str) -> bool:
+    module = PAGES[name][5]
+    return module is None or importlib.util.find_spec(module) is not None
+
+
+def landing(params: dict) -> str:
+    """The page a URL without a page path opens: the explorer for an explorer link, else the lesson."""
+    lesson_link = "chapter" in params or "present" in params
+    return "explorer" if not lesson_link and EXPLORER_PARAMS & set(params) else "lesson"
+
+
+def page(name: str, default: bool = False) -> st.Page:
+    script, url_path, en, zh, icon, _ = PAGES[name]
+    return st.Page(str(ROOT / script), title=tr(en, zh), icon=icon, url_path=url_path, default=default)
+
+
+def navigation(position: str = "sidebar"):
+    """st.navigation over the available pages, the landing page chosen from this URL."""
+    first = landing(st.query_params.to_dict())
+    return st.navigation([page(n, default=n == first) for n in PAGES if available(n)], position=position)
+
+
+def open_page(name: str, query: dict[str, str] | None = None) -> None:
+    """Switch to page `name` with `query` as its URL parameters (e.g. an explorer configuration)."""
+    st.session_state[URL_CHANGED_KEY] = True
+    st.switch_page(page(name), query_params=query or {})
