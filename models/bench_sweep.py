@@ -22,7 +22,7 @@ import torch
 
 from .config import ProbeConfig
 from .probe import probe
-from .sweep import local_pool, plan, sweep
+from .sweep import default_chunk_size, local_pool, plan, sweep
 
 
 def best(fn, reps: int) -> float:
@@ -41,7 +41,8 @@ def main(argv=None) -> int:
     parser.add_argument("--seq-len", default="100,300", help="lengths, comma-separated (default 100,300)")
     parser.add_argument("--hidden-size", type=int, default=32)
     parser.add_argument("--batch-size", type=int, default=8)
-    parser.add_argument("--reps", type=int, default=2, help="runs of each, the shortest is shown (default 2)")
+    parser.add_argument("--chunk-size", type=int, default=None, help="probes per task (default: sweep's own choice)")
+    parser.add_argument("--reps", type=int, default=3, help="runs of each, the shortest is shown (default 3)")
     args = parser.parse_args(argv)
     base = ProbeConfig(hidden_size=args.hidden_size, batch_size=args.batch_size)
     axes = {"cell": ["rnn", "lstm", "gru"], "seq_len": [int(t) for t in args.seq_len.split(",")],
@@ -49,7 +50,8 @@ def main(argv=None) -> int:
     p = plan(base, axes)
     n = len(p.probes)
     warm = {"cell": ["rnn", "lstm", "gru"], "seq_len": [10], "weight_scale": [1.0, 1.1]}
-    print(f"torch {torch.__version__}; grid: {p.describe()}")
+    chunk = args.chunk_size or default_chunk_size(n)
+    print(f"torch {torch.__version__}; grid: {p.describe()}; {chunk} probes per task")
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
     threads = torch.get_num_threads()
@@ -58,18 +60,19 @@ def main(argv=None) -> int:
         probe(base.replace(cell=cell, seq_len=10))
     lone = best(lambda: [probe(cfg) for cfg in p.probes], args.reps)
     torch.set_num_threads(threads)
-    one = best(lambda: sweep(base, axes, workers=1), args.reps)
+    one = best(lambda: sweep(base, axes, workers=1, chunk_size=args.chunk_size), args.reps)
 
     with local_pool(2) as pool:
         sweep(base, warm, workers=pool)  # both processes started and warm
-        two = best(lambda: sweep(base, axes, workers=pool), args.reps)
+        two = best(lambda: sweep(base, axes, workers=pool, chunk_size=args.chunk_size), args.reps)
 
+    import dask
     from distributed import Client, LocalCluster
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+    with dask.config.set({"distributed.worker.multiprocessing-method": "forkserver"}), LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
                       dashboard_address=None, worker_dashboard_address=None, silence_logs=40) as cluster, \
             Client(cluster) as client:
         sweep(base, warm, scheduler=client)  # workers import torch
-        dask = best(lambda: sweep(base, axes, scheduler=client), args.reps)
+        dask = best(lambda: sweep(base, axes, scheduler=client, chunk_size=args.chunk_size), args.reps)
 
     rate = lambda seconds: n / seconds
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")

@@ -10,57 +10,46 @@ why `ProbeResult.jacobian_norm` is computed on first access, not inside `probe()
 """
 from __future__ import annotations
 
+import numpy as np
 import torch
 
-DENSE_EIGH_WORK = 1e7  # N k^3 up to which _top_ritz uses a dense eigh
-SECTIONS = 16  # the top Ritz value's bracket is cut into this many pieces per pass (multisection)
 CHECKS = (4, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024)  # iterations where rows may stop
 
 
 def _start_vector(w, d, d0, apply_jt, seed):
     """The largest row of J (J^T e_j, j = argmax_j ||row_j||) plus a little noise: close to the top
-    right singular vector (exactly it when W_hh is orthogonal and G = 1), never orthogonal to it."""
+    right singular vector (exactly it when W_hh is orthogonal and G = 1), never orthogonal to it
+    (the noise is one seeded direction for all rows: a (N, H) draw cost as much as ten Lanczos steps)."""
     N, G, H = d.shape
-    row_gram = torch.einsum("kjh,ljh->klj", w.view(G, H, H), w.view(G, H, H))  # <W_k[j], W_l[j]>
-    row_sq = torch.einsum("nkj,klj,nlj->nj", d, row_gram, d)
+    row_gram = torch.einsum("kjh,ljh->jkl", w.view(G, H, H), w.view(G, H, H))  # (H, G, G): <W_k[j], W_l[j]>
+    d_j = d.permute(2, 0, 1)  # (H, N, G)
+    row_sq = ((d_j @ row_gram) * d_j).sum(-1).T  # (N, H): ||row j of sum_k diag(d_k) W_k||^2
     if d0 is not None:
         diag = torch.diagonal(w.view(G, H, H), dim1=1, dim2=2)  # W_k[j, j]
         row_sq = row_sq + d0 * d0 + 2 * d0 * (d * diag).sum(1)
     pick = torch.nn.functional.one_hot(row_sq.argmax(1), H).to(d.dtype)
     q = apply_jt(pick, d, d0)
     gen = torch.Generator().manual_seed(seed)
-    noise = torch.randn(N, H, generator=gen, dtype=torch.float64).to(d.dtype)
+    noise = torch.randn(H, generator=gen, dtype=torch.float64).to(d.dtype)
     q = q / q.norm(dim=1, keepdim=True).clamp_min(torch.finfo(d.dtype).tiny)
-    q = q + 1e-2 * noise / noise.norm(dim=1, keepdim=True)
+    q = q + 1e-2 * noise / noise.norm()
     return q / q.norm(dim=1, keepdim=True)
-
-
-def _pivots(a: torch.Tensor, b2: torch.Tensor, x: torch.Tensor, pivmin: torch.Tensor):
-    """The pivots d_1..d_k of the LDL^T factorisation of T - x I, one row (N,) at a time:
-    d_1 = a_1 - x, d_j = (a_j - x) - b_{j-1}^2 / d_{j-1}; a pivot smaller than pivmin becomes -pivmin.
-    Broadcasts: a trailing axis on a, b2, x and pivmin evaluates several x per row at once."""
-    d = None
-    for j in range(a.shape[1]):
-        d = a[:, j] - x if d is None else (a[:, j] - x) - b2[:, j - 1] / d
-        d = torch.where(d.abs() < pivmin, -pivmin, d)
-        yield d
 
 
 def _top_ritz(alphas: torch.Tensor, betas: torch.Tensor, method: str | None = None):
     """Top eigenvalue theta of each tridiagonal T_k and the residual bound beta_k |y_k| of its eigenvector.
 
     T_k has diagonal alphas (N, k) and off-diagonal betas[:, :k-1]; rows with inf/NaN give theta = NaN
-    (they are zeroed first: LAPACK fails on them). method "dense" is LAPACK's eigh, "sturm" is
-    `_top_pair_sturm`; by default dense for small batches, where its O(N k^3) beats the Python-level
-    steps of the other (measured crossover: N k^3 about 1e7, e.g. 2048 rows at k = 16).
+    (they are zeroed first: LAPACK fails on them). method "laguerre" (the default) is
+    `_top_pair_laguerre`, "dense" LAPACK's eigh (O(k^3) per row, kept as the reference for tests).
     """
     k = alphas.shape[1]
     a, b = alphas.double(), betas[:, :k - 1].double()
     finite = torch.isfinite(a).all(1) & torch.isfinite(b).all(1)
     a = torch.where(finite[:, None], a, torch.zeros_like(a))
     b = torch.where(finite[:, None], b, torch.zeros_like(b))
-    if (method or ("sturm" if len(a) * k**3 > DENSE_EIGH_WORK else "dense")) == "sturm":
-        theta, y_last = _top_pair_sturm(a, b)
+    if (method or "laguerre") == "laguerre":
+        theta, y_last = (torch.from_numpy(v) for v in _top_pair_laguerre(a.numpy(), b.numpy()))
     else:
         tri = torch.diag_embed(a) + torch.diag_embed(b, 1) + torch.diag_embed(b, -1)
         vals, vecs = torch.linalg.eigh(tri)
@@ -69,45 +58,65 @@ def _top_ritz(alphas: torch.Tensor, betas: torch.Tensor, method: str | None = No
     return theta, betas[:, k - 1].double().abs() * y_last.abs()
 
 
-def _top_pair_sturm(a: torch.Tensor, b: torch.Tensor):
-    """(top eigenvalue, last component of its unit eigenvector) of finite tridiagonals, float64, without
-    a dense eigen-solver: diagonal a (N, k), off-diagonal b (N, k - 1).
+def _top_pair_laguerre(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(top eigenvalue, last component of its unit eigenvector) of finite tridiagonals, float64 numpy:
+    diagonal a (N, k), off-diagonal b (N, k - 1).
 
-    theta: multisection between max_j a_j and Gershgorin's bound on the Sturm count (the number of
-    negative pivots of T - x I is the number of eigenvalues below x), to float64 resolution. y: two
-    steps of inverse iteration at sigma just above theta, where T - sigma I is negative definite, so its
-    LDL^T needs no pivoting. Costs O(k) vector operations per pass instead of a dense O(k^3) eigh per
-    row (tests/test_jacobian.py compares both).
+    theta: Laguerre's iteration on det(T - xI) = prod_j d_j(x) (d_j the LDL^T pivots), started above
+    Gershgorin's bound. From above the largest root of a polynomial with real roots it falls
+    monotonically onto that root, cubically near it (a few passes, none of which can skip it); while
+    x is above every eigenvalue all pivots are negative, so none needs pivoting. Each pass carries
+    G = sum_i 1/(x - lambda_i) = sum_j d_j'/d_j and H = sum_i 1/(x - lambda_i)^2 through the pivots'
+    recurrence. y: two steps of inverse iteration just above theta.
+    numpy, not torch: these are O(k) passes over (N,) vectors, where a torch op's thread-pool hand-off
+    costs more than the arithmetic (and far more on a loaded machine).
     """
-    k = a.shape[1]
-    b2, zero = b * b, torch.zeros(len(a), 1, dtype=a.dtype)
-    reach = torch.cat([zero, b.abs()], 1) + torch.cat([b.abs(), zero], 1)
-    lo, hi = a.max(1).values, (a + reach).max(1).values  # lambda_max lies in [lo, hi]
-    eps, tiny = torch.finfo(a.dtype).eps, torch.finfo(a.dtype).tiny
-    scale = torch.maximum(lo.abs(), hi.abs()).clamp_min(tiny)
-    pivmin = tiny * b2.amax(1).clamp_min(1.0) if k > 1 else torch.full_like(lo, tiny)
-    points = torch.arange(1, SECTIONS, dtype=a.dtype) / SECTIONS
-    for _ in range(40):  # each pass shrinks the bracket SECTIONS-fold; ~14 reach float64 resolution
-        x = lo[:, None] + (hi - lo)[:, None] * points  # (N, SECTIONS - 1) trial points, rising
-        below = sum((d < 0).long() for d in _pivots(a[:, :, None], b2[:, :, None], x, pivmin[:, None]))
-        above = (below < k).sum(1, keepdim=True)  # trial points that some eigenvalue lies above
-        bounds = torch.cat([lo[:, None], x, hi[:, None]], 1)
-        lo, hi = bounds.gather(1, above).squeeze(1), bounds.gather(1, above + 1).squeeze(1)
-        if bool(((hi - lo) <= 2 * eps * scale).all()):
-            break
-    sigma = hi + 4 * eps * scale  # strictly above lambda_max by a margin float64 resolves
-    y = torch.ones_like(a)
-    for _ in range(2):  # solve (T - sigma I) y_new = y: forward elimination, then back substitution
-        d = list(_pivots(a, b2, sigma, pivmin))
-        z = [y[:, 0]]
+    N, k = a.shape
+    a, b = np.ascontiguousarray(a.T), np.ascontiguousarray(b.T)  # (k, N), (k - 1, N): rows are steps j
+    b2 = b * b
+    reach = np.zeros_like(a)
+    reach[1:] += np.abs(b)
+    reach[:-1] += np.abs(b)
+    eps, tiny = np.finfo(a.dtype).eps, np.finfo(a.dtype).tiny
+    hi, lo = (a + reach).max(0), (a - reach).min(0)  # every eigenvalue lies in [lo, hi]
+    scale = np.maximum(np.maximum(np.abs(hi), np.abs(lo)), tiny)
+    x = hi + 4 * eps * scale
+    active = np.ones(N, dtype=bool)
+    with np.errstate(all="ignore"):
+        for _ in range(100):  # cubic convergence: ~3-12 passes in practice
+            d, d1, d2 = a[0] - x, -np.ones(N), np.zeros(N)  # pivot of T - xI and its first two derivatives
+            g = d1 / d
+            h, above = g * g, d < 0
+            for j in range(1, k):
+                r = b2[j - 1] / d
+                d, d1, d2 = (a[j] - x) - r, -1 + r * d1 / d, r * (d2 - 2 * d1 * d1 / d) / d
+                u = d1 / d
+                g, h, above = g + u, h + u * u - d2 / d, above & (d < 0)
+            step = k / (g + np.sqrt(np.maximum((k - 1) * (k * h - g * g), 0)))  # Laguerre, towards the top root
+            step = np.where(np.isfinite(step), np.maximum(step, 0), 0)
+            active &= above  # not above every eigenvalue: rounding put x on the root, stop there
+            x = np.where(active, x - np.minimum(step, x - lo), x)
+            active &= step > 1e-13 * scale  # theta to ~1e-13: far below any rtol used here
+            if not active.any():
+                break
+        sigma = x + 4 * eps * scale  # strictly above lambda_max: T - sigma I negative definite
+        pivmin = tiny * np.maximum(b2.max(0), 1.0) if k > 1 else np.full(N, tiny)
+        d = [a[0] - sigma]
         for j in range(1, k):
-            z.append(y[:, j] - b[:, j - 1] / d[j - 1] * z[j - 1])
-        ys = [z[k - 1] / d[k - 1]]
-        for j in range(k - 2, -1, -1):
-            ys.append((z[j] - b[:, j] * ys[-1]) / d[j])
-        y = torch.stack(ys[::-1], 1)
-        y = y / y.norm(dim=1, keepdim=True)
-    return 0.5 * (lo + hi), y[:, -1]
+            d.append((a[j] - sigma) - b2[j - 1] / d[-1])
+        d = [np.where(np.abs(p) < pivmin, -pivmin, p) for p in d]
+        y = np.ones((k, N))
+        for _ in range(2):  # solve (T - sigma I) y_new = y: forward elimination, then back substitution
+            z = [y[0]]
+            for j in range(1, k):
+                z.append(y[j] - b[j - 1] / d[j - 1] * z[j - 1])
+            ys = [z[k - 1] / d[k - 1]]
+            for j in range(k - 2, -1, -1):
+                ys.append((z[j] - b[j] * ys[-1]) / d[j])
+            y = np.stack(ys[::-1])
+            y = y / np.abs(y).max(0)  # first to O(1): the solve can reach 1/tiny, whose square overflows
+            y = y / np.linalg.norm(y, axis=0)
+    return x, y[-1]
 
 
 def jacobian_spectral_norm(w_hh: torch.Tensor, d: torch.Tensor, d0: torch.Tensor | None = None,

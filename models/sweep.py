@@ -48,7 +48,8 @@ from .probe import probe
 from .result import ProbeResult
 
 HORIZON_LEVEL = 1e-3  # the gradient "has vanished" below this (g_T = 1)
-CHUNK_SIZE = 16  # probes per chunk: a file under --out, a task on a worker
+CHUNK_SIZE = 16  # at most this many probes per chunk (a file under --out, a task on a worker)
+MIN_CHUNKS = 32  # ... and at least this many chunks when there are enough probes: the workers stay balanced
 CONFIG_COLUMNS = tuple(f.name for f in dataclasses.fields(ProbeConfig))
 SUMMARY_COLUMNS = ("log10_grad_first", "horizon", "decay_per_step", "growth_per_step_max",
                    "log10_grad_c_first", "horizon_c", "decay_per_step_c", "gamma_w_norm", "nonfinite")
@@ -136,6 +137,11 @@ class Plan:
         return (f"{len(self.points):,} points ({sizes}{f' x {self.seeds} seeds' if self.seeds > 1 else ''}), "
                 f"{len(self.probes):,} probes, cost {self.cost:.3g} probe-units "
                 f"(T x B x H^2 x layers, summed; cap {SWEEP_MAX_COST:.3g})")
+
+
+def default_chunk_size(probes: int) -> int:
+    """Up to CHUNK_SIZE probes a chunk, fewer for small grids so there are about MIN_CHUNKS tasks."""
+    return min(CHUNK_SIZE, max(1, math.ceil(probes / MIN_CHUNKS)))
 
 
 def probe_cost(cfg: ProbeConfig) -> float:
@@ -245,7 +251,8 @@ def _run_dask(chunks: dict[int, list], scheduler) -> Iterator[tuple[int, list]]:
 
     client = scheduler if isinstance(scheduler, Client) else Client(scheduler, set_as_default=False)
     try:
-        futures = client.map(run_chunk, list(chunks.values()), pure=False)
+        n = len(chunks)  # submitted in order, first = highest priority
+        futures = [client.submit(run_chunk, c, pure=False, priority=n - k) for k, c in enumerate(chunks.values())]
         index = {f.key: i for f, i in zip(futures, chunks)}
         try:
             for f, rows in as_completed(futures, loop=client.loop, with_results=True):
@@ -279,14 +286,14 @@ def _open_out(out: Path, p: Plan, chunk_size: int | None) -> int:
     meta = out / "sweep.json"
     if meta.exists():
         old = json.loads(meta.read_text())
-        new = _settings(p, old.get("chunk_size", CHUNK_SIZE))
+        new = _settings(p, old["chunk_size"])
         if any(old.get(k) != new[k] for k in ("base", "axes", "seeds")):
             raise ValueError(f"{out} holds a different sweep (see {meta}): choose another output directory "
                              "or delete that one")
         if chunk_size not in (None, old["chunk_size"]):
             raise ValueError(f"{out} was started with chunk size {old['chunk_size']}: resume with that one")
         return int(old["chunk_size"])
-    chunk_size = chunk_size or CHUNK_SIZE
+    chunk_size = chunk_size or default_chunk_size(len(p.probes))
     tmp = meta.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(_settings(p, chunk_size), indent=1))
     os.replace(tmp, meta)
@@ -330,13 +337,17 @@ def sweep(base: ProbeConfig, axes: dict[str, list], seeds: int = 1, *, workers: 
     """
     p = plan(base, axes, seeds)
     out = Path(out) if out is not None else None
-    chunk_size = _open_out(out, p, chunk_size) if out is not None else (chunk_size or CHUNK_SIZE)
+    chunk_size = _open_out(out, p, chunk_size) if out is not None else (chunk_size or default_chunk_size(len(p.probes)))
     ids = list(range(len(p.probes)))
     chunks = {i // chunk_size: ids[i:i + chunk_size] for i in range(0, len(ids), chunk_size)}
     frames = {}
     if out is not None:
         frames = {i: pd.read_parquet(_chunk_path(out, i)) for i in chunks if _chunk_path(out, i).exists()}
-    todo = {i: [p.probes[j].to_dict() for j in chunk] for i, chunk in chunks.items() if i not in frames}
+    # Costliest chunks first (longest-processing-time order): the last ones to finish are short,
+    # so no worker waits long for another at the end.
+    costs = {i: sum(probe_cost(p.probes[j]) for j in chunk) for i, chunk in chunks.items()}
+    todo = {i: [p.probes[j].to_dict() for j in chunks[i]]
+            for i in sorted(chunks, key=lambda i: -costs[i]) if i not in frames}
     done = sum(len(chunks[i]) for i in frames)
     if on_progress:
         on_progress(done, len(ids))

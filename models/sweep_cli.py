@@ -81,7 +81,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workers", type=int, default=None, help=f"local processes (default: the cores, {cores()} here)")
     parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
                         help="run on this Dask scheduler, e.g. tcp://host:8786, instead of locally")
-    parser.add_argument("--chunk-size", type=int, default=None, help=f"probes per chunk file and task (default {CHUNK_SIZE})")
+    parser.add_argument("--chunk-size", type=int, default=None, help=f"probes per chunk file and task (default: up to {CHUNK_SIZE}, fewer for small grids)")
     parser.add_argument("--out", type=Path, required=True, help="directory for sweep.parquet, sweep.json and chunks/")
     parser.epilog = (f"Caps: {SWEEP_MAX_POINTS:,} points (configurations x seeds) and {SWEEP_MAX_COST:.0e} "
                      "probe-units, T x B x H^2 x layers summed over the probes (printed before the run).")
@@ -90,8 +90,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 class ProgressBar:
     """`[#####.....] 120/567 probes  12 s, about 35 s left` on stderr, redrawn in place."""
 
-    def __init__(self, stream=sys.stderr, width: int = 30):
-        self.stream, self.width, self.start, self.first = stream, width, time.monotonic(), None
+    def __init__(self, stream=None, width: int = 30):
+        self.stream = stream or sys.stderr
+        self.width, self.start, self.first = width, time.monotonic(), None
 
     def __call__(self, done: int, total: int) -> None:
         if self.first is None:
@@ -115,7 +116,9 @@ def main(args: argparse.Namespace) -> int:
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    where = f"Dask scheduler {args.scheduler}" if args.scheduler else f"{args.workers or cores()} local workers"
+    workers = args.workers or cores()
+    where = (f"the Dask scheduler {args.scheduler}" if args.scheduler
+             else "this process" if workers == 1 else f"{workers} local worker processes")
     print(f"{p.describe()}; on {where}", file=sys.stderr)
     try:
         table = sweep(base, axes, args.seeds, workers=args.workers, scheduler=args.scheduler, out=args.out,

@@ -139,7 +139,7 @@ async def probe_user(context, url: str, index: int, args, tally: Tally) -> None:
 async def training_user(context, url: str, index: int, args, tally: Tally) -> None:
     """Start a training on the Train tab, start another whenever one ends, Stop after args.seconds."""
     await asyncio.sleep(index * args.stagger)
-    page, _ = await open_page(context, url, tally, args, charts=1)
+    page, _ = await open_page(context, f"{url}/explorer", tally, args, charts=1)  # a bare URL opens the lesson
     deadline = time.monotonic() + args.seconds
     await page.get_by_role("tab", name="Train").click()
     tab = page.get_by_test_id("stTabs")  # the header's own "Stop" (stop the script) is another button

@@ -18,7 +18,7 @@ def page():
     with streamlit_server() as url, sync_playwright() as p:
         browser = launch_chromium(p)
         pg = browser.new_page(viewport={"width": 1400, "height": 2400})
-        pg.goto(url)
+        pg.goto(f"{url}/explorer")  # a bare URL opens the lesson
         wait_for_app(pg, charts=5)
         yield pg
         browser.close()

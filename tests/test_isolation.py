@@ -34,6 +34,10 @@ AUDITED = {  # (file, function) -> what it shares across sessions, and why that 
     ("ui/cache.py", "cached_probe"): "cache_resource: one ProbeResult per config; public arrays read-only",
     ("ui/examples_view.py", "worked_examples"): "cache_data: plain lists and ints, a fresh copy per call",
     ("ui/train_page.py", "training_limiter"): "cache_resource: the per-server cap, shared on purpose; holds counts only",
+    ("ui/lesson/data.py", "cached_clipping"): "cache_data: a numpy array and floats, a fresh copy per call",
+    ("ui/lesson/data.py", "worked_toy"): "cache_data: plain lists, a fresh copy per call",
+    ("ui/phase_page.py", "default_table"): "cache_data: a DataFrame of numbers, a fresh copy per call",
+    ("ui/phase_page.py", "_pool"): "cache_resource: the server's sweep process pool, shared on purpose; holds no results",
 }
 
 

@@ -47,7 +47,7 @@ def test_overflowing_lanczos_row_does_not_crash_the_probe():
 
 @pytest.mark.parametrize("k", [1, 2, 3, 8, 24, 61])
 def test_top_ritz_pair_matches_dense_eigh(k):
-    """The Sturm-count multisection and inverse iteration (used for large batches) against LAPACK's
+    """Laguerre's iteration and inverse iteration (the default) against LAPACK's
     dense eigh of the same T_k:
     random tridiagonals, a Lanczos breakdown (beta = 0), a clustered top, a negative spectrum, zeros."""
     gen = torch.Generator().manual_seed(k)
@@ -58,7 +58,7 @@ def test_top_ritz_pair_matches_dense_eigh(k):
     alphas[3] = -alphas[3].abs() - 3  # every eigenvalue negative
     alphas[4], betas[4] = 0.0, 0.0
     alphas[5] *= 1e6  # a wide spread
-    theta, residual = _top_ritz(alphas, betas, method="sturm")
+    theta, residual = _top_ritz(alphas, betas, method="laguerre")
     tri = torch.diag_embed(alphas) + torch.diag_embed(betas[:, :k - 1], 1) + torch.diag_embed(betas[:, :k - 1], -1)
     vals, vecs = torch.linalg.eigh(tri)
     scale = tri.abs().amax(dim=(1, 2)).clamp_min(1)
@@ -69,7 +69,7 @@ def test_top_ritz_pair_matches_dense_eigh(k):
     torch.testing.assert_close(residual[well_separated], expected[well_separated], rtol=1e-8, atol=1e-12)
 
 
-@pytest.mark.parametrize("method", ["dense", "sturm"])
+@pytest.mark.parametrize("method", ["dense", "laguerre"])
 def test_top_ritz_of_non_finite_rows_is_nan(method):
     alphas, betas = torch.ones(3, 4, dtype=torch.float64), torch.ones(3, 4, dtype=torch.float64)
     alphas[1, 2], betas[2, 0] = float("inf"), float("nan")

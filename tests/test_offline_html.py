@@ -11,10 +11,10 @@ from playwright.sync_api import sync_playwright
 
 from models import lesson as ml
 from models import probe
-from models.examples import parameter_counts
 from scripts.browser import launch_chromium
 from ui.lesson import export
 from ui.lesson.chapters import CHAPTERS, WEIGHTS
+from viz.offline import lesson_html
 
 MAX_BYTES = 10 * 1024 * 1024
 VANISHING = 2  # chapter number
@@ -30,26 +30,36 @@ def chapter_two(tmp_path_factory):
 def test_file_is_self_contained_and_small(chapter_two):
     html = chapter_two.read_text(encoding="utf-8")
     assert chapter_two.stat().st_size < MAX_BYTES
-    assert not re.search(r"<script[^>]+src=", html) and "cdn.plot.ly" not in html and "mathjax" not in html.lower()
-    assert not re.search(r"""(?:src|href)=["']https?:""", html)  # no stylesheet, image or script from a network
+    head, plotly_js, rest = re.split(r"</?script[^>]*>", html, maxsplit=2)  # plotly.js, inlined once, in <head>
+    assert len(plotly_js) > 3_000_000 and "Plotly" in plotly_js
+    ours = head + rest  # plotly.js's own text mentions URLs (its credits, MathJax hooks) that it never loads
+    assert not re.search(r"<script[^>]+src=", ours) and "mathjax" not in ours.lower()
+    assert not re.search(r"""(?:src|href)=["']https?:""", ours)  # no stylesheet, image or script from a network
     assert "Vanishing gradients" in html and "(γ ‖W<sub>hh</sub>‖)<sup>T−t</sup>" in html
 
 
-def test_chinese_file_has_chinese_text_and_figure_words():
-    html = export.chapter_html(9, {}, "zh")
+@pytest.fixture(scope="module")
+def counts_zh():
+    """Chapter 9 (parameter counts) in Chinese: the section and its file."""
+    section = export.section(9, {}, "zh")
+    return section, lesson_html([section], "课程", "", "zh")
+
+
+def test_chinese_file_has_chinese_text_and_figure_words(counts_zh):
+    html = counts_zh[1]
     assert "参数数量" in html and "教程公式 G(n(m+n)+n)" in html and 'lang="zh-CN"' in html
     n = 32  # the slider's default frame: PyTorch's count for nn.LSTM(1, 32), 4(n(1+n)+2n)
     assert f"nn.LSTM(1, {n}) 有 {4 * (n * (1 + n) + 2 * n):,} 个参数" in html
 
 
-def test_every_chapter_fits_in_ten_megabytes():
-    for number in (5, 9):  # the largest frames: 15 LSTM path sets; 11 parameter counts (the others are smaller)
-        assert len(export.chapter_html(number, {}, "en").encode()) < MAX_BYTES
+def test_largest_chapter_fits_in_ten_megabytes(counts_zh):
+    assert len(counts_zh[1].encode()) < MAX_BYTES
+    assert len(export.chapter_html(5, {}, "en").encode()) < MAX_BYTES  # 15 frames of five LSTM paths: the largest
 
 
 def curve_js(name: str) -> str:
     return f"""() => {{ const gd = document.querySelector('.js-plotly-plot');
-        const tr = gd.data.find(t => t.name === '{name}');
+        const tr = gd._fullData.find(t => t.name === '{name}');  // decoded arrays (data may hold base64 specs)
         return {{active: gd.layout.sliders[0].active, y: Array.from(tr.y)}}; }}"""
 
 
@@ -64,9 +74,13 @@ def test_slider_moves_offline_and_shows_the_probe_at_that_value(chapter_two):
         page.goto(chapter_two.as_uri())
         page.wait_for_selector(".slider-container .slider-rail-touch-rect", state="attached")
         assert "Backpropagation through time multiplies" in page.inner_text("body")
+        page.get_by_text("Reveal (computed at").click()  # the answer opens on demand
+        assert "It rises" in page.inner_text("body")
         start = page.evaluate(curve_js("RNN ||dL/dh_t||"))
         assert WEIGHTS[start["active"]] == 0.9
-        box = page.locator(".slider-rail-touch-rect").bounding_box()
+        rail = page.locator(".slider-rail-touch-rect")
+        rail.scroll_into_view_if_needed()
+        box = rail.bounding_box()
         page.mouse.click(box["x"] + box["width"] * 0.98, box["y"] + box["height"] / 2)  # near the right end
         page.wait_for_function("() => document.querySelector('.js-plotly-plot').layout.sliders[0].active > 12")
         after = page.evaluate(curve_js("RNN ||dL/dh_t||"))
@@ -78,9 +92,11 @@ def test_slider_moves_offline_and_shows_the_probe_at_that_value(chapter_two):
     assert blocked == []  # nothing even tried the network
 
 
-def test_parameter_frames_hold_pytorchs_counts():
-    """Chapter 9's frames, one per hidden size: bar heights are PyTorch's own counts (nn.LSTM(...).parameters())."""
-    fig = export.section(9, {}, "en").figure
+def test_parameter_frames_hold_the_formulas_counts(counts_zh):
+    """Chapter 9's frames, one per hidden size n (m = 1): PyTorch's G(n(m+n)+2n), the seed's G(n(m+n)+n)."""
+    fig = counts_zh[0].figure
+    assert len(fig.frames) == len(CHAPTERS[8].knobs[0].options)
     for frame, n in zip(fig.frames, CHAPTERS[8].knobs[0].options):
-        (pytorch,) = [t for t in frame.data if t.name == "PyTorch"]
-        assert list(pytorch.y) == [parameter_counts(c, 1, n)["pytorch"] for c in ("rnn", "lstm", "gru")]
+        pytorch, seed = frame.data[1], frame.data[0]
+        assert list(pytorch.y) == [g * (n * (1 + n) + 2 * n) for g in (1, 4, 3)]  # RNN, LSTM, GRU
+        assert list(seed.y) == [g * (n * (1 + n) + n) for g in (1, 4, 3)]

@@ -86,7 +86,7 @@ def test_paths_view_renders_for_every_preset(index):
     for cell in settings.cells:
         expected = probe(settings.probe_config(cell)).grad_paths
         name = {"rnn": "recurrent", "lstm": "forget_direct", "gru": "copy"}[cell]
-        (trace,) = [t for t in spec["data"] if t.get("legendgroup") == f"{cell} {name}" and "stackgroup" not in t
+        (trace,) = [t for t in spec["data"] if t.get("legendgroup") == f"{cell} {name}" and t.get("mode") == "lines"
                     and t.get("yaxis", "y") == ("y" if settings.cells.index(cell) == 0
                                                 else f"y{settings.cells.index(cell) + 1}")]
         np.testing.assert_allclose(decode(trace["y"]), expected[name][:, 1:].mean(axis=0), rtol=1e-5,

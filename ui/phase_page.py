@@ -13,18 +13,20 @@ from __future__ import annotations
 import io
 import json
 import math
+import threading
 import time
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
+from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
 from models import ProbeConfig
 from models.config import CELLS, INITS
 from models.sweep import CONFIG_COLUMNS, cores, local_pool, plan, read_table, sweep
 from viz.phase import COLOURS, Y_AXES, phase_figure, phase_grids
 from viz.style import CELL_NAMES
-from viz.text import word
 
 from .i18n import language, tr
 from .nav import open_page
@@ -50,6 +52,7 @@ LABELS = {
 
 
 def default_axes(y: str, seq_len: int) -> dict:
+    """The default diagram's axes for y (the module's constants, read at call time)."""
     if y == "seq_len":
         return {"cell": list(CELLS), "seq_len": list(DEFAULT_LENGTHS), "weight_scale": list(DEFAULT_SCALES)}
     values = list(DEFAULT_FORGET_BIASES) if y == "forget_bias" else list(INITS)
@@ -63,31 +66,47 @@ def _pool():
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def default_table(y: str, seq_len: int, _on_progress=None) -> pd.DataFrame:
-    """The default diagram's sweep table, shared by every session (numbers only)."""
-    return sweep(DEFAULT_BASE, default_axes(y, seq_len), workers=_pool(), on_progress=_on_progress)
-
-
-def _progress_bar(total: int):
-    bar, start = st.progress(0.0, text=tr(f"Probing {total} configurations…", f"正在探测 {total} 个配置…")), time.monotonic()
-
-    def update(done: int, n: int) -> None:
-        elapsed = time.monotonic() - start
-        left = elapsed / done * (n - done) if done else math.nan
-        eta = tr(f", about {left:.0f} s left", f",约剩 {left:.0f} 秒") if done and done < n else ""
-        bar.progress(done / max(n, 1), text=tr(f"Probing configurations: {done}/{n}{eta}", f"正在探测配置:{done}/{n}{eta}"))
-    return bar, update
+def default_table(base: ProbeConfig, axes_json: str, _on_progress=None) -> pd.DataFrame:
+    """A sweep table, shared by every session (numbers only), keyed by its settings."""
+    run = lambda: sweep(base, json.loads(axes_json), workers=_pool(), chunk_size=4, on_progress=_on_progress)
+    try:
+        return run()
+    except BrokenProcessPool:  # a worker died (killed, out of memory): a new pool, once
+        _pool.clear()
+        return run()
 
 
 def computed_table(y: str, seq_len: int) -> pd.DataFrame:
+    """default_table under a progress bar: the (cached) sweep runs on a helper thread, and this script
+    thread redraws the bar from the counts it reports (a cached function may not draw elements itself)."""
     axes = default_axes(y, seq_len)
-    bar, update = _progress_bar(len(plan(DEFAULT_BASE, axes).probes))
-    start = time.monotonic()
-    table = default_table(y, seq_len, _on_progress=update)
-    bar.empty()
-    if time.monotonic() - start > 0.5:
+    total = len(plan(DEFAULT_BASE, axes).probes)
+    counts, out = {"done": 0}, {}
+
+    def work():
+        try:
+            out["table"] = default_table(DEFAULT_BASE, json.dumps(axes), _on_progress=lambda done, n: counts.update(done=done))
+        except Exception as exc:  # re-raised in the script thread
+            out["error"] = exc
+
+    thread = threading.Thread(target=work, name="phase-sweep", daemon=True)
+    add_script_run_ctx(thread, get_script_run_ctx())
+    start, bar = time.monotonic(), None
+    thread.start()
+    while thread.is_alive():
+        thread.join(0.25)
+        if thread.is_alive():
+            done, elapsed = counts["done"], time.monotonic() - start
+            eta = tr(f", about {elapsed / done * (total - done):.0f} s left", f",约剩 {elapsed / done * (total - done):.0f} 秒") if done else ""
+            text = tr(f"Probing {total} configurations: {done} done{eta}", f"正在探测 {total} 个配置:已完成 {done}{eta}")
+            bar = bar or st.progress(0.0, text=text)
+            bar.progress(done / total, text=text)
+    if bar is not None:
+        bar.empty()
         st.session_state["phase_seconds"] = time.monotonic() - start
-    return table
+    if "error" in out:
+        raise out["error"]
+    return out["table"]
 
 
 def _read(name: str, data: bytes) -> pd.DataFrame:
@@ -138,10 +157,13 @@ def choose_slice(table: pd.DataFrame, y: str) -> pd.DataFrame:
 
 
 def row_settings(table: pd.DataFrame, cell: str, x: float, y: str, y_value):
-    """The explorer's settings for the clicked point (its first seed), the language kept."""
+    """The explorer's settings for the clicked point (its first seed), the language kept; None if no row.
+    Values outside the explorer's sliders are reported there, as for any URL."""
     rows = table[(table["cell"] == cell) & (table["weight_scale"] == x) & (table[y].astype(str) == str(y_value))]
     if y != "init" and rows.empty:
         rows = table[(table["cell"] == cell) & (table["weight_scale"] == x) & (table[y] == float(y_value))]
+    if rows.empty:
+        return None
     row = rows.sort_values("seed").iloc[0]
     fields = {k: row[k] for k in ("seq_len", "hidden_size", "num_layers", "batch_size", "weight_scale", "init",
                                   "activation", "forget_bias", "input_scale", "seed") if k in row}
@@ -151,7 +173,7 @@ def row_settings(table: pd.DataFrame, cell: str, x: float, y: str, y_value):
 
 def clicked_point(event, fig) -> tuple | None:
     """(cell, weight scale, y value) of the selected point, from its customdata."""
-    points = (event or {}).get("selection", {}).get("points", []) if isinstance(event, dict) else []
+    points = ((event or {}).get("selection") or {}).get("points") or []
     if not points:
         return None
     p = points[0]
@@ -202,7 +224,8 @@ def render() -> None:
         y = c1.selectbox(tr("y axis", "纵轴"), list(Y_AXES), key="phase_y", format_func=lambda c: tr(*LABELS[c]))
         seq_len = 200
         if y != "seq_len":
-            seq_len = st.select_slider(tr("Sequence length T", "序列长度 T"), DEFAULT_LENGTHS, value=170, key="phase_T")
+            seq_len = st.select_slider(tr("Sequence length T", "序列长度 T"), DEFAULT_LENGTHS, key="phase_T",
+                                       value=min(DEFAULT_LENGTHS, key=lambda t: abs(t - 170)))
         table = computed_table(y, seq_len)
         if "phase_seconds" in st.session_state:
             st.caption(tr(f"Computed in {st.session_state['phase_seconds']:.1f} s on {cores()} cores; cached for everyone.",
@@ -229,11 +252,12 @@ def render() -> None:
     point = clicked_point(event, fig)
     if point is not None and point != st.session_state.get(OPENED_KEY):
         st.session_state[OPENED_KEY] = point
-        open_page("explorer", to_query(row_settings(shown, point[0], float(point[1]), y, point[2])))
+        settings = row_settings(shown, point[0], float(point[1]), y, point[2])
+        if settings is not None:
+            open_page("explorer", to_query(settings))
     if point is None:
         st.session_state.pop(OPENED_KEY, None)
     downloads(shown, grids)
     if grids["cells"].get("rnn") and not grids["cells"]["rnn"].get("line"):
         st.caption(tr("The line γ||W_hh|| = 1 lies outside this x range (sigmoid: γ = 1/4, so at ||W_hh|| = 4).",
                       "γ||W_hh|| = 1 这条线不在此横轴范围内(sigmoid:γ = 1/4,即在 ||W_hh|| = 4 处)。"))
-    word  # figures get their words through viz.text

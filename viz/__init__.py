@@ -10,7 +10,8 @@ from .gates import gate_figure
 from .gradient_norm import gradient_norm_figure
 from .heatmap import magnitude_heatmap_figure
 from .paths import gradient_paths_figure
+from .phase import phase_figure, phase_grids
 from .style import CELL_COLORS, GATE_COLORS, label_colors
 
 __all__ = ["CELL_COLORS", "GATE_COLORS", "connectivity_figure", "contributions_figure", "decay_figure", "gate_figure",
-           "gradient_norm_figure", "gradient_paths_figure", "label_colors", "magnitude_heatmap_figure"]
+           "gradient_norm_figure", "gradient_paths_figure", "phase_figure", "phase_grids", "label_colors", "magnitude_heatmap_figure"]

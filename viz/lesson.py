@@ -30,7 +30,8 @@ def toy_rnn_figure(toy: dict, step: int, title: str, lang: str = "en") -> go.Fig
         vecs = toy[key]
         y = [vecs[i][0] if i < step else None for i in range(T)]
         text = [_vec(vecs[i]) if i < step else "" for i in range(T)]
-        traces.append(go.Bar(x=t, y=y, name=f"{name} ({word(name, lang)})", text=text, textposition="outside",
+        label = name if lang == "en" else f"{name}({word(name, lang)})"
+        traces.append(go.Bar(x=t, y=y, name=label, text=text, textposition="outside", constraintext="none",
                              marker={"color": TOY_COLORS[name]}, cliponaxis=False,
                              hovertemplate=f"t=%{{x}}<br>{name} = %{{text}}<extra></extra>"))
     top = max(max(v) for key in ("inputs", "hidden", "outputs") for v in toy[key])
@@ -59,7 +60,7 @@ def parameter_figure(counts: dict, title: str, lang: str = "en") -> go.Figure:
     cells = list(counts)
     names = [CELL_NAMES.get(c, c) for c in cells]
     traces = [go.Bar(x=names, y=[counts[c][key] for c in cells], name=label, text=[f"{counts[c][key]:,}" for c in cells],
-                     textposition="outside", cliponaxis=False, marker={"color": color})
+                     textposition="outside", constraintext="none", cliponaxis=False, marker={"color": color})
               for key, label, color in (("seed", word("seed formula G(n(m+n)+n)", lang), SPARE_COLORS[5]),
                                         ("pytorch", word("PyTorch", lang), CELL_COLORS["lstm"]))]
     top = max(v["pytorch"] for v in counts.values())
@@ -79,8 +80,9 @@ def training_comparison_figure(loss: dict, baseline: float, reported: tuple, tit
         (x0, x1), (y0, y1) = box["steps"], box["mse"]
         fig.add_shape(type="rect", x0=x0, x1=x1, y0=y0, y1=y1, line={"color": color, "width": 3, "dash": "dot"},
                       fillcolor=color, opacity=0.15, layer="below")
-        fig.add_annotation(x=(x0 + x1) / 2, y=float(np.log10(y0)), text=word(box["what"], lang), showarrow=False,
-                           yanchor="top", font={"color": color})
+        right = x1 >= 0.75 * max_step  # a label near the right edge ends at its box, so it is not cut off
+        fig.add_annotation(x=x1 if right else x0, xanchor="right" if right else "left", y=float(np.log10(y0)),
+                           text=word(box["what"], lang), showarrow=False, yanchor="top", font={"color": color})
     longest = max((np.asarray(v).size for v in loss.values()), default=0)
-    fig.update_layout(xaxis={"range": [0, max(max_step, longest)]}, yaxis={"range": [-2.5, 0.3]})
+    fig.update_layout(xaxis={"range": [0, max(max_step, longest)]}, yaxis={"range": [-2.5, 0.3], "dtick": 1})
     return fig

@@ -7,7 +7,6 @@ writes the page. Pure: figures and strings in, a str out.
 from __future__ import annotations
 
 import html
-import json
 from dataclasses import dataclass
 
 import plotly.graph_objects as go
@@ -17,12 +16,16 @@ from plotly.offline import get_plotlyjs
 
 @dataclass(frozen=True)
 class Section:
-    """One chapter of the file: title, paragraphs (plain text), equations (HTML: <sub>, <sup>, Unicode)."""
+    """One chapter of the file: title, paragraphs (plain text), equations (HTML: <sub>, <sup>, Unicode), the
+    figure, a question (plain text) and its answer behind a <details> "reveal" (plain text)."""
 
     title: str
     paragraphs: tuple[str, ...]
     equations: tuple[str, ...]
     figure: go.Figure | None
+    predict: str = ""
+    reveal_label: str = "Reveal"
+    reveal: str = ""
 
 
 def slider_figure(figs: list[go.Figure], values: list, label: str, active: int = 0) -> go.Figure:
@@ -50,7 +53,8 @@ def slider_figure(figs: list[go.Figure], values: list, label: str, active: int =
     bottom = out.layout.margin.b or 60
     out.update_layout(sliders=[{"active": active, "steps": steps, "currentvalue": {"prefix": f"{label} = "},
                                 "pad": {"t": 60}, "len": 1.0, "x": 0}],
-                      margin={"b": bottom + 90}, height=(out.layout.height or 420) + 90)
+                      legend={"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom"},  # the slider takes the bottom
+                      margin={"b": bottom + 90, "t": 110}, height=(out.layout.height or 420) + 140)
     return out
 
 
@@ -61,6 +65,7 @@ h1 { font-size: 1.8em; } h2 { margin-top: 2.5em; border-top: 1px solid #ccc; pad
 .eq { font-family: "Cambria Math", "STIX Two Math", "Times New Roman", serif; font-size: 1.2em;
       background: #f6f6f6; padding: .4em .8em; margin: .4em 0; border-radius: 4px; }
 .note { color: #555; font-size: .9em; }
+.predict { font-weight: 600; } summary { cursor: pointer; color: #0072B2; font-weight: 600; }
 """
 
 
@@ -75,6 +80,11 @@ def lesson_html(sections: list[Section], title: str, note: str, lang: str = "en"
             body.append(pio.to_html(s.figure, include_plotlyjs=False, full_html=False, include_mathjax=False,
                                     div_id=f"figure-{i + 1}", config={"displaylogo": False, "responsive": True},
                                     auto_play=False))
+        if s.predict:
+            body.append(f'<p class="predict">{html.escape(s.predict)}</p>')
+        if s.reveal:
+            body.append(f"<details><summary>{html.escape(s.reveal_label)}</summary><p>{html.escape(s.reveal)}</p>"
+                        "</details>")
         body.append("</section>")
     return (f'<!DOCTYPE html>\n<html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">'
             f"<title>{html.escape(title)}</title><style>{STYLE}</style>"
@@ -82,8 +92,3 @@ def lesson_html(sections: list[Section], title: str, note: str, lang: str = "en"
             + "\n".join(body) + "\n</body></html>\n")
 
 
-def frame_names(fig: go.Figure) -> list[str]:
-    return [f.name for f in fig.frames]
-
-
-__all__ = ["Section", "lesson_html", "slider_figure", "frame_names", "json"]

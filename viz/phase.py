@@ -22,7 +22,7 @@ import plotly.graph_objects as go
 
 from .layout import axes, axis_suffix, grid
 from .style import CELL_COLORS, CELL_NAMES, HEATMAP_SCALE, figure
-from .text import word
+from .text import colon, word
 
 Y_AXES = {"seq_len": "sequence length T", "forget_bias": "LSTM forget-gate bias", "init": "W_hh init"}
 COLOURS = {"log10_grad_first": "||dL/dh_1|| (log scale)", "horizon": "horizon: steps until ||dL/dh_t|| < 1e-3"}
@@ -95,6 +95,21 @@ def _decades(lo: float, hi: float) -> dict:
     return {"tickvals": vals, "ticktext": [mark(v) + ("1" if v == 0 else f"1e{v}") for v in vals]}
 
 
+def _x_ticks(xs: list, most: int = 7) -> list[int]:
+    """Columns to label: the round scales (multiples of 0.5) when there are a few, else every k-th."""
+    round_ = [j for j, v in enumerate(xs) if abs(v * 2 - round(v * 2)) < 1e-9]
+    if not 3 <= len(round_) <= most:
+        return list(range(0, len(xs), math.ceil(len(xs) / most)))
+    gap = max(1, round(len(xs) / most))  # labels at least this many columns apart, so none overlap
+    kept = [0] if round_[0] >= gap else []
+    for j in round_:
+        if not kept or j - kept[-1] >= gap:
+            kept.append(j)
+    if kept[-1] != round_[-1] and round_[-1] - kept[-1] < gap:
+        kept[-1] = round_[-1]  # the largest scale is worth its label
+    return kept
+
+
 def _fmt(v, digits: int = 2) -> str:
     if v is None:
         return "–"
@@ -163,9 +178,9 @@ def phase_figure(grids: dict, title: str | None = None, lang: str = "en", height
                                      **place))
             line_shown = True
         s = axis_suffix(1, col, len(cells))
-        step = 1 if nx <= 11 else 2 if nx <= 25 else math.ceil(nx / 12)
+        ticks = _x_ticks(e["x"])
         layout[f"xaxis{s}"].update({"title": {"text": word(X_TITLE, lang)} if col == (len(cells) + 1) // 2 else None,
-                                    "tickvals": list(range(0, nx, step)), "ticktext": [f"{v:g}" for v in e["x"][::step]],
+                                    "tickvals": ticks, "ticktext": [f"{e['x'][j]:g}" for j in ticks], "tickangle": 0,
                                     "showgrid": False, "zeroline": False, "range": [-0.5, nx - 0.5]})
         layout[f"yaxis{s}"].update({"tickvals": list(range(ny)), "ticktext": e["y_labels"], "showgrid": False,
                                     "zeroline": False, "range": [-0.5, ny - 0.5]})
@@ -173,12 +188,12 @@ def phase_figure(grids: dict, title: str | None = None, lang: str = "en", height
     values = np.concatenate(finite) if finite else np.array([])
     lo, hi = (float(values.min()), float(values.max())) if values.size else (0.0, 1.0)
     if colour == "log10_grad_first":
-        for col_traces in traces:  # underflow to exactly 0: the bottom of the scale
-            if isinstance(col_traces, go.Heatmap):
-                z = np.array(col_traces.z, dtype=np.float64)
-                z[np.isneginf(z)] = lo
-                col_traces.z = z
         lo, hi = max(lo, -COLOUR_DECADES), min(hi, COLOUR_DECADES)  # beyond: the end colours, exact on hover
+        for trace in traces:  # an underflow to exactly 0 (log10 = -inf) takes the bottom colour
+            if isinstance(trace, go.Heatmap):
+                z = np.array(trace.z, dtype=np.float64)
+                z[np.isneginf(z)] = lo
+                trace.z = z
         bar = {"title": {"text": word(COLOURS[colour], lang), "side": "right"}, **_decades(lo, max(hi, lo + 1))}
     else:
         bar = {"title": {"text": word(COLOURS[colour], lang), "side": "right"}}
@@ -187,5 +202,5 @@ def phase_figure(grids: dict, title: str | None = None, lang: str = "en", height
     layout.update({"hovermode": "closest", "hoverdistance": 40, "plot_bgcolor": "#BBBBBB",
                    "legend": {"orientation": "h", "yanchor": "top", "y": -0.22, "x": 0}, "clickmode": "event+select",
                    "margin": {"l": 80, "r": 30, "t": 70, "b": 40}})
-    default_title = f"{word(COLOURS[colour], lang)}: {word('weight scale', lang)} × {y_title}"
+    default_title = f"{word(COLOURS[colour], lang)}{colon(lang)}{word('weight scale', lang)} × {y_title}"
     return figure(traces, layout, title or default_title, height=height)

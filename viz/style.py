@@ -63,8 +63,17 @@ PROJECTOR_FONT, PROJECTOR_LINE = 22, 3  # presenter mode: chart text >= 20 px, l
 
 
 def projector(fig: go.Figure, height: int = 470) -> go.Figure:
-    """The figure for a 1280x720 projector: every text at least PROJECTOR_FONT px, every line at least 3 px."""
-    fig.update_layout(font={"size": PROJECTOR_FONT}, height=height, title={"font": {"size": PROJECTOR_FONT + 2}})
+    """The figure for a 1280x720 projector: every text at least PROJECTOR_FONT px, every line at least 3 px.
+
+    The legend sits at the bottom of the figure (container coordinates) and the axes make room for their
+    own tick labels and titles, so nothing overlaps at the larger font."""
+    top_titles = any(a.yref == "paper" and (a.y or 0) >= 0.99 for a in fig.layout.annotations)  # subplot titles
+    fig.update_layout(font={"size": PROJECTOR_FONT}, height=height, title={"font": {"size": PROJECTOR_FONT}},
+                      legend={"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom", "x": 0,
+                              "font": {"size": PROJECTOR_FONT - 2 if PROJECTOR_FONT - 2 >= 20 else PROJECTOR_FONT}},
+                      margin={"l": 20, "r": 20, "t": 60 + 34 * top_titles, "b": 150})
+    fig.update_xaxes(automargin=True, title_standoff=4)
+    fig.update_yaxes(automargin=True, title_standoff=6)
     fig.update_annotations(font={"size": PROJECTOR_FONT})
     for t in fig.data:  # band edges (width 0) stay invisible
         if "line" in t and t.mode and "lines" in t.mode and t.line.width != 0:

@@ -53,7 +53,7 @@ class Chapter:
     slug: str
     title: tuple[str, str]
     text: tuple[str, str]
-    equations: tuple[str, ...]
+    equations: tuple  # HTML; a str, or an (English, Chinese) pair where words appear
     knobs: tuple[Knob, ...]
     figure: Callable[[dict, str], object]
     predict: tuple[str, str]
@@ -63,6 +63,9 @@ class Chapter:
 
     def defaults(self) -> dict:
         return {k.name: k.default for k in self.knobs}
+
+    def equations_in(self, lang: str) -> tuple[str, ...]:
+        return tuple(eq if isinstance(eq, str) else pick(lang, *eq) for eq in self.equations)
 
 
 def fmt(value) -> str:
@@ -78,7 +81,7 @@ WEIGHTS = tuple(round(0.5 + 0.05 * i, 2) for i in range(21))  # 0.5 .. 1.5: 21 f
 EXPLODING = tuple(round(1.0 + 0.025 * i, 3) for i in range(21))  # 1.0 .. 1.5
 FORGET_BIASES = tuple(float(b) for b in np.arange(-2.0, 5.01, 0.5))  # 15 values
 DISTANCES = (5, 10, 20, 30, 50, 75, 100, 150, 200)
-HIDDEN_SIZES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
+HIDDEN_SIZES = (1, 2, 4, 8, 16, 32, 64, 128, 256)
 
 
 # 1. Unrolling -----------------------------------------------------------------------------------------
@@ -131,8 +134,8 @@ def vanishing_reveal(v: dict, lang: str) -> str:
 def clipping_chapter_figure(v: dict, lang: str):
     c = cached_clipping(v["weight_scale"], v["clip"])
     return clipping_figure(c["steps"], c["factor"], v["clip"], lang=lang, title=pick(
-        lang, f"Linear RNN, ||W_hh|| = {v['weight_scale']:g}: pieces of dL/dW_hh, ||g|| = {c['total']:.3g}",
-        f"线性 RNN,||W_hh|| = {v['weight_scale']:g}:dL/dW_hh 的各项,||g|| = {c['total']:.3g}"))
+        lang, f"Linear RNN, ||W_hh|| = {v['weight_scale']:g}: ||g|| = {c['total']:.3g}",
+        f"线性 RNN,||W_hh|| = {v['weight_scale']:g}:||g|| = {c['total']:.3g}"))
 
 
 def clipping_reveal(v: dict, lang: str) -> str:
@@ -159,9 +162,8 @@ def long_range_figure(v: dict, lang: str):
 
     runs = {CELL_NAMES[c]: lesson_probe(ml.cell_config(c, seq_len=v["seq_len"])) for c in CELLS3}
     return connectivity_figure({k: r.grad_x for k, r in runs.items()}, label_colors({CELL_NAMES[c]: c for c in CELLS3}),
-                               lang=lang, title=pick(lang, f"How much 'fluent' (t = {v['seq_len']}) still depends on "
-                                                           "'France' (t = 1): ||dL/dx_t||",
-                                                     f"“流利”(t = {v['seq_len']})还有多依赖“法国”(t = 1):||dL/dx_t||"))
+                               lang=lang, title=pick(lang, f"'France' at t = 1, 'fluent' at t = {v['seq_len']}",
+                                                     f"“法国”在 t = 1,“流利”在 t = {v['seq_len']}"))
 
 
 def long_range_reveal(v: dict, lang: str) -> str:
@@ -213,9 +215,8 @@ def sum_figure(v: dict, lang: str):
     label = CELL_NAMES[v["cell"]]
     r = lesson_probe(ml.cell_config(v["cell"], weight_scale=v["weight_scale"]))
     return contributions_figure({label: r.grad_w_steps}, {label: jacobian_of(r)}, label_colors({label: v["cell"]}),
-                                lang=lang, title=pick(lang, f"{label}, ||W_hh|| = {v['weight_scale']:g}: the T = 100 "
-                                                            "terms of dL/dW_hh",
-                                                      f"{label},||W_hh|| = {v['weight_scale']:g}:dL/dW_hh 的 100 项"))
+                                lang=lang, title=pick(lang, f"{label}, ||W_hh|| = {v['weight_scale']:g}: 100 terms",
+                                                      f"{label},||W_hh|| = {v['weight_scale']:g}:100 项"))
 
 
 def sum_reveal(v: dict, lang: str) -> str:
@@ -234,8 +235,8 @@ def sum_reveal(v: dict, lang: str) -> str:
 def counts_figure(v: dict, lang: str):
     counts = {c: parameter_counts(c, v["input_size"], v["hidden_size"]) for c in CELLS3}
     return parameter_figure(counts, lang=lang, title=pick(
-        lang, f"Parameters of one layer, input m = {v['input_size']}, hidden n = {v['hidden_size']}",
-        f"一层的参数数量,输入 m = {v['input_size']},隐藏 n = {v['hidden_size']}"))
+        lang, f"One layer, m = {v['input_size']}, n = {v['hidden_size']}",
+        f"一层,m = {v['input_size']},n = {v['hidden_size']}"))
 
 
 def counts_reveal(v: dict, lang: str) -> str:
@@ -331,8 +332,7 @@ CHAPTERS = (
          "B<sub>t</sub> = f<sub>t</sub>"),
         (Knob("forget_bias", "Forget-gate bias", "遗忘门偏置", FORGET_BIASES, 1.0),),
         lambda v, lang: paths_figure("lstm", v, lang, pick(
-            lang, f"LSTM, forget bias {v['forget_bias']:g}: which path carries dL/dc_(t-1)",
-            f"LSTM,遗忘门偏置 {v['forget_bias']:g}:哪条路径传递 dL/dc_(t-1)")),
+            lang, f"LSTM, forget bias {v['forget_bias']:g}: the paths", f"LSTM,遗忘门偏置 {v['forget_bias']:g}:各路径")),
         ("Raise the forget bias from 1 to 3. Far from the loss, which of A, B, C, D carries the gradient, "
          "and what share?",
          "把遗忘门偏置从 1 调到 3。在离损失很远的地方,A、B、C、D 中哪一项传递梯度?占多少?"),
@@ -364,8 +364,7 @@ CHAPTERS = (
          "b<sub>hn</sub>))",),
         (Knob("weight_scale", "Recurrent weight scale ||W_hh||", "循环权重尺度 ||W_hh||", WEIGHTS, 1.0),),
         lambda v, lang: paths_figure("gru", v, lang, pick(
-            lang, f"GRU, ||W_hh|| = {v['weight_scale']:g}: which path carries dL/dh_(t-1)",
-            f"GRU,||W_hh|| = {v['weight_scale']:g}:哪条路径传递 dL/dh_(t-1)")),
+            lang, f"GRU, ||W_hh|| = {v['weight_scale']:g}: the paths", f"GRU,||W_hh|| = {v['weight_scale']:g}:各路径")),
         ("Far from the loss, which path carries the GRU's gradient: the copy path, or one through W_hh?",
          "在离损失很远的地方,GRU 的梯度由哪条路径传递:复制路径,还是经过 W_hh 的路径?"),
         lambda v, lang: paths_reveal("gru", v, lang), sweep="weight_scale"),
@@ -378,8 +377,7 @@ CHAPTERS = (
          "加法问题(Hochreiter 与 Schmidhuber,1997),T = 100:把序列中两个被标记的数相加,第一个位于前半段。"
          "一直预测 1 的均方误差是 1/6 ≈ 0.167。Arjovsky、Shah 与 Bengio(2016)报告 tanh RNN 停在这个基线,"
          "LSTM 则能离开它;这里三种单元在相同的批次上实时并排训练,时长由你决定。"),
-        ("MSE of predicting 1 = E[(u<sub>1</sub> + u<sub>2</sub> − 1)<sup>2</sup>] = 1/6 ≈ 0.167,&nbsp; "
-         "u ~ U(0, 1)",),
+        ("MSE(1) = E[(u<sub>1</sub> + u<sub>2</sub> − 1)<sup>2</sup>] = 1/6 ≈ 0.167,&nbsp; u ~ U(0, 1)",),
         (Knob("budget", "Time budget (s)", "训练时长(秒)", (30, 60, 90, 120), 60),),
         training.figure,
         ("Which cell leaves the 0.167 baseline first, and which never does?",
@@ -393,7 +391,8 @@ CHAPTERS = (
          "一层 LSTM 有四个门块,每个门有作用于 x_t 的权重(n × m)、作用于 h_{t−1} 的权重(n × n)和一个偏置(n):"
          "教程 000 计为 4(n(m+n)+n)。PyTorch 的 nn.LSTM 每个门有两个偏置向量 b_ih 和 b_hh,所以多出 4n。"
          "GRU 有三个门块,普通 RNN 一个。"),
-        ("seed: G(n(m+n)+n),&nbsp; PyTorch: G(n(m+n)+2n),&nbsp; G = 1 (RNN), 3 (GRU), 4 (LSTM)",),
+        (("seed: G(n(m+n)+n),&nbsp; PyTorch: G(n(m+n)+2n),&nbsp; G = 1 (RNN), 3 (GRU), 4 (LSTM)",
+          "教程:G(n(m+n)+n),&nbsp; PyTorch:G(n(m+n)+2n),&nbsp; G = 1(RNN)、3(GRU)、4(LSTM)"),),
         (Knob("hidden_size", "Hidden size n", "隐藏层大小 n", HIDDEN_SIZES, 32),
          Knob("input_size", "Input size m", "输入大小 m", (1, 10, 100), 1)),
         counts_figure,

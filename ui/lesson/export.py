@@ -26,11 +26,9 @@ def section(number: int, values: dict, lang: str) -> Section:
                                 active=knob.options.index(values[knob.name]))
         reveal = chapter.reveal(values, lang)
     at = ", ".join(f"{pick(lang, k.en, k.zh)} = {fmt(values[k.name])}" for k in chapter.knobs)
-    return Section(f"{number}. {pick(lang, *chapter.title)}",
-                   (pick(lang, *chapter.text),
-                    pick(lang, "Predict: ", "预测:") + pick(lang, *chapter.predict),
-                    pick(lang, f"Reveal, computed at {at}: ", f"揭晓(在 {at} 时计算):") + reveal),
-                   chapter.equations, fig)
+    return Section(f"{number}. {pick(lang, *chapter.title)}", (pick(lang, *chapter.text),), chapter.equations_in(lang), fig,
+                   predict=pick(lang, "Predict: ", "预测:") + pick(lang, *chapter.predict),
+                   reveal_label=pick(lang, f"Reveal (computed at {at})", f"揭晓答案(在 {at} 时计算)"), reveal=reveal)
 
 
 NOTE = ("Every number here was computed by the app's models when this file was written; the slider steps "

@@ -24,9 +24,11 @@ PROBLEMS_KEY = "lesson_url_problems"
 KNOB_NAMES = {k.name for c in CHAPTERS for k in c.knobs}
 REFRESH_SECONDS = 1.0  # chapter 8's figure while its run trains
 PRESENT_CSS = """<style>
+[data-testid="stHeader"] { display: none; }  /* the projector shows the lesson only; the URL holds the rest */
 .block-container { padding-top: 1.2rem; padding-bottom: 0.5rem; max-width: 100%; }
 .block-container h2 { font-size: 2.0rem; padding: 0.2rem 0; }
-.block-container p, .block-container li { font-size: 1.2rem; }
+.block-container h3 { font-size: 1.7rem; padding: 0.1rem 0; text-align: center; }
+.block-container p, .block-container li { font-size: 1.1rem; }
 </style>"""
 EQ_CSS = """<style>.lesson-eq { font-family: "Cambria Math", "STIX Two Math", "Times New Roman", serif;
 font-size: 1.15em; background: rgba(127, 127, 127, 0.1); padding: 0.3em 0.7em; border-radius: 4px;
@@ -94,26 +96,38 @@ def write_url(number: int, values: dict) -> None:
 def draw_figure(number: int, chapter: Chapter, values: dict, present: bool) -> None:
     fig = chapter.figure(values, language())
     if present:
-        fig = projector(fig)
+        fig = projector(fig, height=470)
     st.plotly_chart(fig, key=f"lesson_chart_{number}", config=PLOTLY_CONFIG, width="stretch",
                     theme=None if present else "streamlit")
 
 
-def nav_buttons(number: int, where: str) -> None:
-    prev_col, label_col, next_col = st.columns([1, 3, 1])
+def nav_buttons(number: int, where: str, title: str | None = None) -> None:
+    """Previous / Next, with the chapter's title between them (presenter mode) or its number."""
+    prev_col, label_col, next_col = st.columns([1, 5, 1] if title else [1, 3, 1], vertical_alignment="center")
     prev_col.button(tr("◀ Previous", "◀ 上一章"), key=f"lesson_prev_{where}", disabled=number == 1,
                     on_click=go_to, args=(number - 1,), width="stretch")
-    label_col.markdown(f"<div style='text-align:center'>{tr('Chapter', '第')} {number} / {len(CHAPTERS)}"
-                       f"{'' if language() == 'en' else ' 章'}</div>", unsafe_allow_html=True)
+    if title:
+        label_col.subheader(title, anchor=False)
+    else:
+        label_col.markdown(f"<div style='text-align:center'>{tr('Chapter', '第')} {number} / {len(CHAPTERS)}"
+                           f"{'' if language() == 'en' else ' 章'}</div>", unsafe_allow_html=True)
     next_col.button(tr("Next ▶", "下一章 ▶"), key=f"lesson_next_{where}", disabled=number == len(CHAPTERS),
                     on_click=go_to, args=(number + 1,), width="stretch")
+
+
+def predict_then_reveal(chapter: Chapter, values: dict) -> None:
+    """The question, and its answer computed from the run the figure shows, behind an expander."""
+    st.markdown(f"**{tr('Predict', '预测')}:** {tr(*chapter.predict)}")
+    with st.expander(tr("Reveal (computed from the model)", "揭晓答案(由模型计算)")):
+        st.markdown(chapter.reveal(values, language()))
 
 
 def picker(number: int) -> None:
     """Chapter list (not in presenter mode); its own key, so the chapter survives its widget."""
     st.session_state["lesson_pick"] = number
+    titles = [f"{n}. {tr(*c.title)}" for n, c in enumerate(CHAPTERS, start=1)]  # fixed now, not at format time
     st.selectbox(tr("Chapter", "章节"), range(1, len(CHAPTERS) + 1), key="lesson_pick",
-                 format_func=lambda n: f"{n}. {tr(*CHAPTERS[n - 1].title)}",
+                 format_func=lambda n: titles[n - 1],
                  on_change=lambda: go_to(st.session_state["lesson_pick"]))
 
 
@@ -139,25 +153,28 @@ def render() -> None:
         for en, zh in st.session_state.get(PROBLEMS_KEY, []):
             st.warning(tr(en, zh))
         picker(number)
-    nav_buttons(number, "top")
-    st.header(f"{number}. {tr(*chapter.title)}")
-    text_col, fig_col = st.columns([2, 3] if present else [2, 3], gap="medium")
+        nav_buttons(number, "top")
+        st.header(f"{number}. {tr(*chapter.title)}", anchor=False)
+    else:  # one screen: the title between Previous and Next; the question and answer under the figure
+        nav_buttons(number, "top", title=f"{number}. {tr(*chapter.title)}")
+    text_col, fig_col = st.columns([2, 3], gap="medium")
     with text_col:
         st.markdown(tr(*chapter.text))
-        for eq in chapter.equations:
+        for eq in chapter.equations_in(language()):
             st.markdown(f'<div class="lesson-eq">{eq}</div>', unsafe_allow_html=True)
         values = draw_knobs(number, chapter)
         if chapter.live:
             training.start_stop(values)
-        st.markdown(f"**{tr('Predict', '预测')}:** {tr(*chapter.predict)}")
-        with st.expander(tr("Reveal (computed from the model)", "揭晓答案(由模型计算)")):
-            st.markdown(chapter.reveal(values, language()))
+        if not present:
+            predict_then_reveal(chapter, values)
     with fig_col:
         if chapter.live:
             st.fragment(draw_figure, run_every=REFRESH_SECONDS if training.running() else None)(
                 number, chapter, values, present)
         else:
             draw_figure(number, chapter, values, present)
+        if present:
+            predict_then_reveal(chapter, values)
     if not present:
         downloads(number, values)
     write_url(number, values)

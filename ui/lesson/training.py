@@ -41,7 +41,7 @@ def running() -> bool:
 def start_stop(values: dict, steps: int = 4000) -> None:
     """Start / Stop buttons and the run's status line."""
     job = current_job()
-    left, right, status = st.columns([1, 1, 3])
+    left, right, status = st.columns([3, 2, 3])
     if left.button(tr("Start training", "开始训练"), type="primary", disabled=running(), key="lesson_train_start"):
         st.session_state[JOB_KEY] = TrainJob(config(values["budget"], steps), training_limiter()).start()
         st.rerun()
@@ -61,10 +61,8 @@ def losses() -> dict:
 
 def figure(values: dict, lang: str):
     job = current_job()
-    title = (tr("Adding problem, T = 100: press Start to train the three cells",
-                "加法问题 T = 100:点击开始训练三种单元") if job is None else
-             tr(f"Adding problem, T = 100: this session's run (H = 64, Adam 3e-3, clip 1), step {job.trainer.step}",
-                f"加法问题 T = 100:本次会话的训练(H = 64,Adam 3e-3,裁剪 1),第 {job.trainer.step} 步"))
+    title = (tr("Adding, T = 100: press Start", "加法问题 T = 100:点击开始") if job is None else
+             tr(f"Adding, T = 100: this run, step {job.trainer.step}", f"加法问题 T = 100:本次训练,第 {job.trainer.step} 步"))
     return training_comparison_figure(losses(), BASELINE, REPORTED_ADDING_T100, title, lang=lang)
 
 
