@@ -9,7 +9,7 @@ One grid (RNN, LSTM, GRU x weight scales x lengths), run in one go:
 - the same through Dask's own in-process LocalCluster with 2 worker processes on loopback
   (target: >= 0.8x the local pool).
 Pools and the cluster are started and warmed up (torch imported, one small sweep) before timing;
-each run is repeated (--reps) and the shortest shown.
+the four runs alternate, --reps rounds, and the shortest of each is shown.
 Figures depend on the machine's load: the load average is printed with them.
 """
 from __future__ import annotations
@@ -25,14 +25,15 @@ from .probe import probe
 from .sweep import default_chunk_size, local_pool, plan, sweep
 
 
-def best(fn, reps: int) -> float:
-    """The shortest of `reps` runs of fn(), in seconds: the run least disturbed by other work."""
-    times = []
-    for _ in range(reps):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+def lone_probes(configs) -> None:
+    """probe() on each config, one torch thread, nothing else around it."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        for cfg in configs:
+            probe(cfg)
+    finally:
+        torch.set_num_threads(threads)
 
 
 def main(argv=None) -> int:
@@ -42,7 +43,7 @@ def main(argv=None) -> int:
     parser.add_argument("--hidden-size", type=int, default=32)
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--chunk-size", type=int, default=None, help="probes per task (default: sweep's own choice)")
-    parser.add_argument("--reps", type=int, default=3, help="runs of each, the shortest is shown (default 3)")
+    parser.add_argument("--reps", type=int, default=3, help="rounds of the four runs, the shortest of each is shown (default 3)")
     args = parser.parse_args(argv)
     base = ProbeConfig(hidden_size=args.hidden_size, batch_size=args.batch_size)
     axes = {"cell": ["rnn", "lstm", "gru"], "seq_len": [int(t) for t in args.seq_len.split(",")],
@@ -54,25 +55,33 @@ def main(argv=None) -> int:
     print(f"torch {torch.__version__}; grid: {p.describe()}; {chunk} probes per task")
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    for cell in ("rnn", "lstm", "gru"):  # torch's first-call costs, outside the timings
-        probe(base.replace(cell=cell, seq_len=10))
-    lone = best(lambda: [probe(cfg) for cfg in p.probes], args.reps)
-    torch.set_num_threads(threads)
-    one = best(lambda: sweep(base, axes, workers=1, chunk_size=args.chunk_size), args.reps)
-
-    with local_pool(2) as pool:
-        sweep(base, warm, workers=pool)  # both processes started and warm
-        two = best(lambda: sweep(base, axes, workers=pool, chunk_size=args.chunk_size), args.reps)
-
     import dask
     from distributed import Client, LocalCluster
-    with dask.config.set({"distributed.worker.multiprocessing-method": "forkserver"}), LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address=None, worker_dashboard_address=None, silence_logs=40) as cluster, \
-            Client(cluster) as client:
-        sweep(base, warm, scheduler=client)  # workers import torch
-        dask = best(lambda: sweep(base, axes, scheduler=client, chunk_size=args.chunk_size), args.reps)
+
+    with local_pool(2) as pool, \
+            dask.config.set({"distributed.worker.multiprocessing-method": "forkserver"}), \
+            LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None,
+                         worker_dashboard_address=None, silence_logs=40) as cluster, Client(cluster) as client:
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        for cell in ("rnn", "lstm", "gru"):  # torch's first-call costs, outside the timings
+            probe(base.replace(cell=cell, seq_len=10))
+        torch.set_num_threads(threads)
+        sweep(base, warm, workers=pool)  # both pool processes started and warm
+        sweep(base, warm, scheduler=client)  # both Dask workers too
+        runs = {
+            "lone": lambda: lone_probes(p.probes),
+            "one": lambda: sweep(base, axes, workers=1, chunk_size=args.chunk_size),
+            "two": lambda: sweep(base, axes, workers=pool, chunk_size=args.chunk_size),
+            "dask": lambda: sweep(base, axes, scheduler=client, chunk_size=args.chunk_size),
+        }
+        times = {k: [] for k in runs}
+        for _ in range(args.reps):  # interleaved, so every way sees the same machine load
+            for k, fn in runs.items():
+                start = time.perf_counter()
+                fn()
+                times[k].append(time.perf_counter() - start)
+    lone, one, two, on_dask = (min(times[k]) for k in runs)
 
     rate = lambda seconds: n / seconds
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
@@ -80,7 +89,7 @@ def main(argv=None) -> int:
     print(f"{'lone probe() x ' + str(n):34} {lone:8.2f} {rate(lone):9.1f} {'':>22}")
     print(f"{'sweep, 1 local worker':34} {one:8.2f} {rate(one):9.1f} {f'{one / lone:.2f}x lone per probe':>22}")
     print(f"{'sweep, 2 local workers (pool)':34} {two:8.2f} {rate(two):9.1f} {f'{one / two:.2f}x one (>= 1.6)':>22}")
-    print(f"{'sweep, Dask LocalCluster, 2 workers':34} {dask:8.2f} {rate(dask):9.1f} {f'{two / dask:.2f}x pool (>= 0.8)':>22}")
+    print(f"{'sweep, Dask LocalCluster, 2 workers':34} {on_dask:8.2f} {rate(on_dask):9.1f} {f'{two / on_dask:.2f}x pool (>= 0.8)':>22}")
     return 0
 
 

@@ -18,8 +18,9 @@ A row holds every ProbeConfig field (the swept ones vary) and, from the batch me
 No per-config arrays are kept: a sweep's memory does not grow with T x B.
 
 Where it runs: `workers=1` in this process; `workers=N` on a local process pool (one torch thread per
-worker, no server; default N = the cores); `scheduler="tcp://host:8786"` (or a `distributed.Client`)
-on an existing Dask cluster. Every path runs the same `run_chunk` with one torch thread, so the
+worker, no server; default N = the cores; processes start from a fork server, so a script calling
+sweep() needs the usual `if __name__ == "__main__":` guard); `scheduler="tcp://host:8786"` (or a
+`distributed.Client`) on an existing Dask cluster. Every path runs the same `run_chunk` with one torch thread, so the
 tables are identical. `out=DIR` keeps each finished chunk in DIR/chunks/ (Parquet): a rerun skips
 them, and Ctrl-C loses only the chunks in flight. What this file does not do: draw or cache anything.
 """
@@ -246,16 +247,35 @@ def _run_local(chunks: dict[int, list], workers: int | Executor) -> Iterator[tup
             pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _run_dask(chunks: dict[int, list], scheduler) -> Iterator[tuple[int, list]]:
+def _check_cluster(client) -> None:
+    """ValueError unless the scheduler and every worker can import this package (the scheduler
+    unpickles the tasks, the workers run them): Dask would only say "Error during deserialization"."""
+    def importable() -> bool:  # a local function: shipped by value, so it runs where `models` is missing
+        import importlib.util
+        try:
+            return importlib.util.find_spec("models.sweep") is not None
+        except ImportError:  # no package `models` at all
+            return False
+
+    missing = ([] if client.run_on_scheduler(importable) else ["the scheduler"]) + [
+        f"worker {w}" for w, ok in client.run(importable).items() if not ok]
+    if missing:
+        root = Path(__file__).resolve().parent.parent
+        raise ValueError(f"{', '.join(missing)} cannot import models.sweep: start the Dask scheduler and workers "
+                         f"with this repository on their path (PYTHONPATH={root}) and requirements.txt installed")
+
+
+def _run_dask(chunks: dict[int, list], scheduler, timeout: float | None) -> Iterator[tuple[int, list]]:
     from distributed import Client, as_completed  # only a cluster run needs Dask
 
     client = scheduler if isinstance(scheduler, Client) else Client(scheduler, set_as_default=False)
     try:
+        _check_cluster(client)
         n = len(chunks)  # submitted in order, first = highest priority
         futures = [client.submit(run_chunk, c, pure=False, priority=n - k) for k, c in enumerate(chunks.values())]
         index = {f.key: i for f, i in zip(futures, chunks)}
         try:
-            for f, rows in as_completed(futures, loop=client.loop, with_results=True):
+            for f, rows in as_completed(futures, loop=client.loop, with_results=True, timeout=timeout):
                 yield index[f.key], rows
         finally:
             client.cancel(futures)
@@ -327,13 +347,14 @@ def read_table(path: str | Path) -> pd.DataFrame:
 
 def sweep(base: ProbeConfig, axes: dict[str, list], seeds: int = 1, *, workers: int | Executor | None = None,
           scheduler=None, out: str | Path | None = None, chunk_size: int | None = None,
-          on_progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
+          on_progress: Callable[[int, int], None] | None = None, timeout: float | None = None) -> pd.DataFrame:
     """One row per (point of the axes' product, seed), columns CONFIG_COLUMNS + SUMMARY_COLUMNS.
 
     seeds: n runs per point, seeds base.seed .. base.seed + n - 1. workers: processes of the local
     pool (default: the cores; 1 = this process), or a running pool (`local_pool(n)`). scheduler: a Dask scheduler address or Client (then
     `workers` is unused). out: a directory for resumable results, DIR/sweep.parquet and DIR/sweep.json.
     on_progress(done, total): probes finished so far (those found in `out` count), after each chunk.
+    timeout: seconds a Dask run may take in all (then TimeoutError; finished chunks are kept in `out`).
     """
     p = plan(base, axes, seeds)
     out = Path(out) if out is not None else None
@@ -352,7 +373,8 @@ def sweep(base: ProbeConfig, axes: dict[str, list], seeds: int = 1, *, workers: 
     if on_progress:
         on_progress(done, len(ids))
     if todo:
-        runs = _run_dask(todo, scheduler) if scheduler is not None else _run_local(todo, workers or cores())
+        runs = (_run_dask(todo, scheduler, timeout) if scheduler is not None
+                else _run_local(todo, workers or cores()))
         with contextlib.closing(runs):  # on Ctrl-C, stop the pool now, not when the traceback is freed
             for i, rows in runs:
                 frames[i] = _frame(chunks[i], rows)

@@ -94,3 +94,37 @@ def test_blockwise_progress_gives_the_same_norms_and_cancelling_memoises_nothing
     steps.close()
     assert fresh._jacobian_norm is None
     np.testing.assert_allclose(fresh.jacobian_norm, r.jacobian_norm, rtol=1e-12)
+
+
+def test_top_ritz_from_a_guess_above_or_below_the_top():
+    """Laguerre started at a guess (the previous check's Ritz value plus its residual, in the Lanczos loop):
+    a guess above the top eigenvalue, on it or below it gives LAPACK's top eigenpair all the same."""
+    for k in (1, 2, 3, 8, 16):
+        gen = torch.Generator().manual_seed(k)
+        alphas = torch.randn(300, k, generator=gen, dtype=torch.float64)
+        betas = torch.rand(300, k, generator=gen, dtype=torch.float64)
+        exact, residual = _top_ritz(alphas, betas, method="dense")
+        for offset in (-1.0, -1e-2, 0.0, 1e-9, 1e-2, 1.0, 100.0):
+            theta, res = _top_ritz(alphas, betas, guess=exact + offset)
+            torch.testing.assert_close(theta, exact, rtol=0, atol=1e-13)
+            torch.testing.assert_close(res, residual, rtol=1e-8, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_start_vector_on_the_second_singular_vector_still_finds_the_top(dtype):
+    """The start is J's largest row plus a small seeded direction. Built so that the largest row is
+    exactly sigma_2 v_2: J = U S V^T with e_0 = u_2 and u_1 spread over the other rows (so each of them
+    is shorter). Lanczos must still climb from v_2 to sigma_1, from the small direction alone."""
+    H = 8
+    gen = torch.Generator().manual_seed(0)
+    u1 = torch.cat([torch.zeros(1), torch.ones(H - 1)]) / (H - 1) ** 0.5
+    rest, _ = torch.linalg.qr(torch.randn(H, H, generator=gen, dtype=torch.float64))
+    basis = torch.stack([u1.double(), torch.eye(H, dtype=torch.float64)[0]] + list(rest.T), 1)
+    U, _ = torch.linalg.qr(basis)  # first two columns: +-u1, +-e_0
+    V, _ = torch.linalg.qr(torch.randn(H, H, generator=gen, dtype=torch.float64))
+    sigma = torch.tensor([1.0, 0.99] + [0.1] * (H - 2), dtype=torch.float64)
+    J = U @ torch.diag(sigma) @ V.T
+    assert J.norm(dim=1).argmax() == 0  # the largest row is sigma_2 v_2
+    got = jacobian_spectral_norm(J.to(dtype), torch.ones(1, 1, H, dtype=dtype))  # d = 1, W = J
+    torch.testing.assert_close(got.double(), torch.ones(1, dtype=torch.float64),
+                               rtol=1e-5 if dtype == torch.float32 else 1e-9, atol=0)

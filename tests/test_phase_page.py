@@ -121,3 +121,19 @@ def test_downloads_are_strict_json_and_chinese_page():
     assert at.title[0].value.startswith("相图")
     _, s = spec(at)
     assert s["layout"]["yaxis"]["title"]["text"] == "序列长度 T"
+
+
+@pytest.mark.parametrize("kind", ["parquet", "csv"])
+def test_an_uploaded_sweep_table_draws_its_diagram(tmp_path, kind):
+    table = sweep(ProbeConfig(hidden_size=4, batch_size=2), {"cell": ["lstm"], "forget_bias": [0.0, 1.0, 3.0],
+                                                             "weight_scale": [0.5, 1.0], "seq_len": [20]}, workers=1)
+    data = table.to_parquet(index=False) if kind == "parquet" else table.to_csv(index=False).encode()
+    at = open_phase()
+    at.radio(key="phase_source").set_value("file").run()
+    at.file_uploader(key="phase_upload").set_value((f"sweep.{kind}", data, "application/octet-stream")).run()
+    assert not at.exception and not at.error
+    _, s = spec(at)
+    assert [t["name"] for t in s["data"] if t["type"] == "heatmap"] == ["LSTM"]
+    assert s["layout"]["yaxis"]["ticktext"] == ["0", "1", "3"]
+    at.file_uploader(key="phase_upload").set_value(("sweep.csv", b"a,b\n1,2\n", "text/csv")).run()
+    assert "missing columns cell, weight_scale" in at.error[0].value

@@ -110,7 +110,7 @@ def test_local_pool_and_in_process_dask_cluster_give_identical_tables():
             LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None,
                          worker_dashboard_address=None, timeout="60s", silence_logs=40) as cluster:
         assert cluster.scheduler_address.startswith("tcp://127.0.0.1:") and len(cluster.workers) == 2
-        on_dask = sweep(**SMALL, scheduler=cluster.scheduler_address, chunk_size=5)
+        on_dask = sweep(**SMALL, scheduler=cluster.scheduler_address, chunk_size=5, timeout=120)
     pd.testing.assert_frame_equal(here, on_dask, check_exact=True)
     assert here["nonfinite"].eq(-1).all() and np.isfinite(here["log10_grad_first"]).all()
 

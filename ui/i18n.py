@@ -9,6 +9,7 @@ import streamlit as st
 
 LANGUAGES = {"en": "English", "zh": "中文"}
 LANGUAGE_KEY = "language"
+PROBLEM_KEY = "language_url_problem"  # [(English, Chinese)] when ?language= could not be used; kept until changed
 
 
 def language() -> str:
@@ -25,10 +26,15 @@ def language_control() -> None:
     if LANGUAGE_KEY not in st.session_state:
         raw = st.query_params.get(LANGUAGE_KEY, "en")
         st.session_state[LANGUAGE_KEY] = raw if raw in LANGUAGES else "en"
+        if raw not in LANGUAGES:
+            from .settings import CONTROLS, BadParam  # the explorer's own wording for a bad URL value
+
+            bad = BadParam(LANGUAGE_KEY, raw, CONTROLS[LANGUAGE_KEY].allowed(), "en")
+            st.session_state[PROBLEM_KEY] = [(bad.message(), bad.message(zh=True))]
     hidden = {x.strip() for x in st.query_params.get("hide", "").split(",")}
     if LANGUAGE_KEY not in hidden:
         st.sidebar.radio("Language / 语言", options=list(LANGUAGES), format_func=LANGUAGES.get, key=LANGUAGE_KEY,
-                         horizontal=True)
+                         horizontal=True, on_change=st.session_state.pop, args=(PROBLEM_KEY, None))
     if st.query_params.get(LANGUAGE_KEY) != language():
         st.query_params[LANGUAGE_KEY] = language()
 

@@ -12,6 +12,7 @@ from models.config import CELLS
 from viz.style import CELL_NAMES
 
 from .i18n import LANGUAGE_KEY, language, tr
+from .i18n import PROBLEM_KEY as LANGUAGE_PROBLEM_KEY
 from .nav import URL_CHANGED_KEY
 from .presets import PRESETS
 from .settings import CONTROLS, AppSettings, parse_hide, parse_query, to_query
@@ -134,6 +135,7 @@ def controls() -> AppSettings:
 
 def url_problems() -> list[str]:
     """Messages about URL values that were replaced, in the current language."""
-    return [tr(en, zh) for en, zh in st.session_state.get(PROBLEMS_KEY, [])]
+    problems = st.session_state.get(LANGUAGE_PROBLEM_KEY, []) + st.session_state.get(PROBLEMS_KEY, [])
+    return [tr(en, zh) for en, zh in problems]
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from .binning import MAX_N, MAX_T, block_mean
+from .binning import MAX_N, MAX_T, block_mean, compact
 from .layout import axes, axis_suffix, grid
 from .style import GATE_COLORS, HEATMAP_SCALE, figure, time_axis
 from .text import word
@@ -29,12 +29,14 @@ def gate_figure(gates: dict, title: str, max_t: int = MAX_T, max_n: int = MAX_N,
     for row, name in enumerate(names, start=2):
         g = np.asarray(gates[name], dtype=np.float64)  # (B, T, H)
         seq_len = g.shape[1]
-        traces.append(go.Scatter(x=np.arange(1, seq_len + 1), y=g.mean(axis=(0, 2)), mode="lines", name=word(name, lang),
+        traces.append(go.Scatter(x=np.arange(1, seq_len + 1), y=compact(g.mean(axis=(0, 2))), mode="lines", name=word(name, lang),
                                  line={"color": GATE_COLORS.get(name, "#000000"), "width": 3}, **axes(1)))
         z, t, n = block_mean(g.mean(axis=0), max_t, max_n)  # (bins_t, bins_h)
         traces.append(go.Heatmap(
-            x=t, y=n, z=z.T, coloraxis="coloraxis2" if name in TANH_GATES else "coloraxis", name=word(name, lang),
-            showlegend=False, hovertemplate=f"t=%{{x}}<br>{word('unit', lang)} %{{y}}<br>{word(name, lang)}=%{{z:.3f}}<extra></extra>",
+            x=compact(t), y=compact(n), z=compact(z.T), coloraxis="coloraxis2" if name in TANH_GATES else "coloraxis",
+            name=word(name, lang),
+            showlegend=False,
+            hovertemplate=f"t=%{{x}}<br>{word('unit', lang)} %{{y}}<br>{word(name, lang)}=%{{z:.3f}}<extra></extra>",
             **axes(row)))
         layout[f"yaxis{axis_suffix(row, 1)}"]["title"] = {"text": word("unit", lang)}
     layout["xaxis"].update(time_axis(seq_len, title=False))

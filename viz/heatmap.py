@@ -11,7 +11,7 @@ import math
 import numpy as np
 import plotly.graph_objects as go
 
-from .binning import MAX_N, MAX_T, block_mean
+from .binning import MAX_N, MAX_T, block_mean, compact
 from .layout import axes, axis_suffix, grid
 from .style import HEATMAP_SCALE, figure, time_axis
 from .text import colon, word
@@ -30,7 +30,8 @@ def blank_note(a, lang: str = "en") -> str:
     """' (n zero, m inf/NaN: blank)' for the cells a log scale cannot colour, '' when there are none."""
     a = np.asarray(a, dtype=np.float64)
     zeros, bad = int((a == 0).sum()), int((~np.isfinite(a)).sum())
-    text = ", ".join(p for p in (f"{zeros} {word('zero', lang)}" if zeros else "", f"{bad} inf/NaN" if bad else "") if p)
+    parts = (f"{zeros} {word('zero', lang)}" if zeros else "", f"{bad} inf/NaN" if bad else "")
+    text = ", ".join(p for p in parts if p)
     return f" ({text}{colon(lang)}{word('blank', lang)})" if text else ""
 
 
@@ -56,7 +57,8 @@ def magnitude_heatmap_figure(mats: dict, row_title: str | None = None, value_nam
         z = log_magnitude(z)  # (bins_t, bins_n)
         zs.append(z[np.isfinite(z)])
         traces.append(go.Heatmap(
-            x=t, y=n, z=z.T, coloraxis="coloraxis", name=label, **axes(1, col, len(labels)),  # z rows = y = unit
+            x=compact(t), y=compact(n), z=compact(z.T), coloraxis="coloraxis", name=label,  # z rows = y = unit
+            **axes(1, col, len(labels)),
             hovertemplate=f"t=%{{x}}<br>{row_title} %{{y}}<br>log10 {value_name}=%{{z:.2f}}<extra>{label}</extra>"))
         layout[f"xaxis{axis_suffix(1, col, len(labels))}"].update(time_axis(np.shape(mats[label])[0], lang=lang))
     finite = np.concatenate(zs)

@@ -40,9 +40,10 @@ def slider_figure(figs: list[go.Figure], values: list, label: str, active: int =
         return list(f.data) + [go.Scatter(x=[], y=[], showlegend=False, hoverinfo="skip")
                                for _ in range(n - len(f.data))]
 
-    def frame_layout(f):
-        return {k: v for k, v in f.layout.to_plotly_json().items() if k in ("title", "annotations", "shapes")
-                or k.startswith(("xaxis", "yaxis"))}
+    def frame_layout(f):  # what differs between frames: title text, notes, marks, axis ranges
+        out = {k: v for k, v in f.layout.to_plotly_json().items() if k in ("annotations", "shapes")
+               or k.startswith(("xaxis", "yaxis"))}
+        return {**out, "title": {"text": f.layout.title.text}}
 
     names = [f"{v:g}" if isinstance(v, float) else str(v) for v in values]
     out = go.Figure(data=padded(figs[active]), layout=figs[active].layout,
@@ -51,10 +52,14 @@ def slider_figure(figs: list[go.Figure], values: list, label: str, active: int =
               "args": [[name], {"mode": "immediate", "frame": {"duration": 0, "redraw": True},
                                 "transition": {"duration": 0}}]} for name in names]
     bottom = out.layout.margin.b or 60
+    height = (out.layout.height or 420) + 150
+    top_titles = any(a.yref == "paper" and (a.y or 0) >= 0.99 for a in out.layout.annotations)  # subplot titles
     out.update_layout(sliders=[{"active": active, "steps": steps, "currentvalue": {"prefix": f"{label} = "},
                                 "pad": {"t": 60}, "len": 1.0, "x": 0}],
-                      legend={"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom"},  # the slider takes the bottom
-                      margin={"b": bottom + 90, "t": 110}, height=(out.layout.height or 420) + 140)
+                      # the slider takes the bottom: the legend goes under the title, above any subplot title
+                      title={"yref": "container", "y": 1 - 12 / height, "yanchor": "top"},
+                      legend={"orientation": "h", "x": 0, "yref": "container", "y": 1 - 52 / height, "yanchor": "top"},
+                      margin={"b": bottom + 90, "t": 150 if top_titles else 120}, height=height)
     return out
 
 

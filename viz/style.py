@@ -67,11 +67,13 @@ def projector(fig: go.Figure, height: int = 470) -> go.Figure:
 
     The legend sits at the bottom of the figure (container coordinates) and the axes make room for their
     own tick labels and titles, so nothing overlaps at the larger font."""
+    entries = sum(1 for t in fig.data if t.name and t.showlegend is not False)
+    legend_rows = -(-entries // 2) if fig.layout.showlegend is not False else 0  # about two entries a row
     top_titles = any(a.yref == "paper" and (a.y or 0) >= 0.99 for a in fig.layout.annotations)  # subplot titles
     fig.update_layout(font={"size": PROJECTOR_FONT}, height=height, title={"font": {"size": PROJECTOR_FONT}},
                       legend={"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom", "x": 0,
                               "font": {"size": PROJECTOR_FONT - 2 if PROJECTOR_FONT - 2 >= 20 else PROJECTOR_FONT}},
-                      margin={"l": 20, "r": 20, "t": 60 + 34 * top_titles, "b": 150})
+                      margin={"l": 20, "r": 20, "t": 60 + 34 * top_titles, "b": 90 + 32 * legend_rows})
     fig.update_xaxes(automargin=True, title_standoff=4)
     fig.update_yaxes(automargin=True, title_standoff=6)
     fig.update_annotations(font={"size": PROJECTOR_FONT})

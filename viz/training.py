@@ -62,7 +62,8 @@ def curves_figure(curves: dict, title: str, y_title: str, log_y: bool = False, h
         color = CELL_COLORS.get(cell, "#666666")
         shapes.append({"type": "line", "yref": "paper", "y0": 0, "y1": 1, "x0": step, "x1": step,
                        "line": {"dash": "dot", "color": color}})
-        notes.append({"text": f"{CELL_NAMES.get(cell, cell)}{colon(lang)}{word('not finite', lang)}", "yref": "paper", "x": step, "y": 1,
+        notes.append({"text": f"{CELL_NAMES.get(cell, cell)}{colon(lang)}{word('not finite', lang)}",
+                      "yref": "paper", "x": step, "y": 1,
                       "xanchor": "left", "yanchor": "top", "showarrow": False, "font": {"color": color}})
     layout = {"xaxis": {"title": {"text": word("training step", lang)}, "rangemode": "tozero"},
               "yaxis": {"title": {"text": y_title}, "type": "log" if log_y else "linear"},
@@ -127,7 +128,8 @@ def gradient_flow_training_figure(snapshots: dict, title: str | None = None, max
             highs.append(np.nanmax(z))
         traces.append(go.Heatmap(x=np.arange(1, T + 1), y=steps, z=z, coloraxis="coloraxis",
                                  name=CELL_NAMES.get(cell, cell), **axes(1, col, cols),
-                                 hovertemplate=f"t=%{{x}}<br>{word('step', lang)} %{{y:.0f}}<br>log10 ||dL/dh_t||=%{{z:.2f}}<extra></extra>"))
+                                 hovertemplate=f"t=%{{x}}<br>{word('step', lang)} %{{y:.0f}}<br>"
+                                               "log10 ||dL/dh_t||=%{z:.2f}<extra></extra>"))
         layout[f"xaxis{axis_suffix(1, col, cols)}"].update(time_axis(max(T, 1), lang=lang))
     lo, hi = (min(lows), max(highs)) if lows else (-1.0, 0.0)
     layout["yaxis"]["title"] = {"text": word("training step", lang)}

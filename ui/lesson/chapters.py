@@ -16,7 +16,7 @@ from typing import Callable
 import numpy as np
 
 from models import lesson as ml
-from models.examples import decay_example, parameter_counts, toy_rnn_example
+from models.examples import decay_example, parameter_counts
 from viz import contributions_figure, gradient_norm_figure, label_colors
 from viz.lesson import clipping_figure, parameter_figure, toy_rnn_figure
 from viz.style import CELL_NAMES

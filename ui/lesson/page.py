@@ -12,6 +12,7 @@ import streamlit as st
 
 from viz.style import projector
 
+from ..i18n import PROBLEM_KEY as LANGUAGE_PROBLEM_KEY
 from ..i18n import language, tr
 from ..nav import URL_CHANGED_KEY
 from ..probe_views import PLOTLY_CONFIG
@@ -96,7 +97,7 @@ def write_url(number: int, values: dict) -> None:
 def draw_figure(number: int, chapter: Chapter, values: dict, present: bool) -> None:
     fig = chapter.figure(values, language())
     if present:
-        fig = projector(fig, height=470)
+        fig = projector(fig, height=490)
     st.plotly_chart(fig, key=f"lesson_chart_{number}", config=PLOTLY_CONFIG, width="stretch",
                     theme=None if present else "streamlit")
 
@@ -150,7 +151,7 @@ def render() -> None:
     st.markdown(EQ_CSS + (PRESENT_CSS if present else ""), unsafe_allow_html=True)
     if not present:
         st.title(tr("Why gradients vanish: a lesson in nine chapters", "梯度为何消失:九章课程"))
-        for en, zh in st.session_state.get(PROBLEMS_KEY, []):
+        for en, zh in st.session_state.get(LANGUAGE_PROBLEM_KEY, []) + st.session_state.get(PROBLEMS_KEY, []):
             st.warning(tr(en, zh))
         picker(number)
         nav_buttons(number, "top")

@@ -1,0 +1,291 @@
+"""Load generator that does not render: N clients of Streamlit's own WebSocket protocol against one server.
+
+    python -m scripts.ws_load [--clients 30] [--seconds 600] [--browsers 2] [--trainings 0] [--url URL --pid PID]
+
+Each client opens a session of the explorer (a fresh seed each), then repeats until --seconds: one widget
+change (sequence length, hidden size or batch size: a rerun carrying the new widget state, as a browser
+sends it), the wait until the server reports the script run finished, a think pause. It times the
+change -> first chart message and change -> script finished, and checks the change was taken (the page's
+URL, which mirrors every setting, comes back with the new value). Errors: exception elements, a run not
+finished within --timeout, a change the page did not take, a closed connection. Every --rss-every s the
+server's resident memory (its process tree, from /proc) is printed. Optionally --trainings users train on
+the Train tab and --browsers real headless Chromiums change sliders and presets (scripts/load_test.py's
+users, in a child process at the lowest CPU priority) as canaries of what a person sees.
+
+Loopback only, bounded: --clients 1-60, --seconds 5-3600, and the whole run stops by itself within
+--seconds + 2 x --timeout + 60 s. Without --url it starts its own server (scripts/browser.py) and stops it.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing
+import random
+import time
+import urllib.parse
+from dataclasses import dataclass, field
+
+import websockets
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+from .load_test import percentile
+from .server_watch import child_pid, status_kb, tree
+
+PAGE = "explorer"
+# widget key -> values a client moves it between (small enough that 30 clients stay in the server's caps)
+CHANGES = {"probe_seq_len": (50, 80, 100, 150, 200, 300), "probe_hidden_size": (16, 24, 32, 48, 64),
+           "probe_batch_size": (4, 8, 16)}
+URL_NAMES = {"probe_seq_len": "seq_len", "probe_hidden_size": "hidden_size", "probe_batch_size": "batch_size"}
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+@dataclass
+class Tally:
+    """What every client saw; appended to from one event loop, so no lock is needed."""
+
+    opens: list = field(default_factory=list)  # s from a new session's first rerun to its script finished
+    first_charts: list = field(default_factory=list)  # s from a change to the first chart message
+    finished: list = field(default_factory=list)  # s from a change to script finished
+    errors: dict = field(default_factory=dict)
+    details: list = field(default_factory=list)
+    rss: list = field(default_factory=list)  # (s since start, MiB)
+
+    def error(self, kind: str, detail: str = "") -> None:
+        self.errors[kind] = self.errors.get(kind, 0) + 1
+        if detail and len(self.details) < 20:
+            self.details.append(f"{kind}: {detail}")
+
+
+@dataclass
+class Run:
+    """One script run as the server reported it."""
+
+    first_chart: float | None  # s to the first plotly_chart element, None if none came
+    finished: float  # s to script_finished
+    status: str  # script_finished's status name
+    query: str  # the page's query string after the run (the app writes every setting there)
+    widgets: dict  # widget key (the part after "-" in its id) -> full widget id
+    exceptions: list  # messages of exception elements
+
+
+class Session:
+    """One Streamlit session over a WebSocket: rerun the page with widget states, read until it finishes."""
+
+    def __init__(self, ws, query: str):
+        self.ws, self.query, self.widgets, self.states = ws, query, {}, {}
+        self.page_hash = ""  # the page's script hash once the server named it (a rerun of the same page)
+
+    async def rerun(self, timeout: float) -> Run:
+        msg = BackMsg()
+        msg.rerun_script.query_string = self.query
+        if self.page_hash:  # as a browser does: a page name on a later rerun reads as navigation, dropping widget states
+            msg.rerun_script.page_script_hash = self.page_hash
+        else:
+            msg.rerun_script.page_name = PAGE
+        msg.rerun_script.widget_states.widgets.extend(self.states.values())
+        start, first_chart, exceptions = time.perf_counter(), None, []
+        await self.ws.send(msg.SerializeToString())
+        deadline = start + timeout
+        while True:
+            reply = ForwardMsg()
+            reply.ParseFromString(await asyncio.wait_for(self.ws.recv(), max(0.01, deadline - time.perf_counter())))
+            kind = reply.WhichOneof("type")
+            if kind == "navigation":  # the page st.navigation ran (new_session names app.py's own hash)
+                self.page_hash = reply.navigation.page_script_hash or self.page_hash
+            elif kind == "page_info_changed":
+                self.query = reply.page_info_changed.query_string
+            elif kind == "delta" and reply.delta.WhichOneof("type") == "new_element":
+                element = reply.delta.new_element
+                name = element.WhichOneof("type")
+                if name == "plotly_chart" and first_chart is None:
+                    first_chart = time.perf_counter() - start
+                elif name == "exception":
+                    exceptions.append(element.exception.message)
+                widget_id = getattr(getattr(element, name), "id", "") if name else ""
+                if widget_id.startswith("$$ID-"):
+                    self.widgets[widget_id.split("-", 2)[2]] = widget_id
+            elif kind == "script_finished":
+                status = ForwardMsg.ScriptFinishedStatus.Name(reply.script_finished)
+                if status != "FINISHED_EARLY_FOR_RERUN":
+                    return Run(first_chart, time.perf_counter() - start, status, self.query, dict(self.widgets), exceptions)
+
+    def set_slider(self, key: str, value: float) -> None:
+        """The next rerun carries slider `key` at `value` (a slider's state is a one-element double array)."""
+        state = self.states.setdefault(key, WidgetState())
+        state.id = self.widgets[key]
+        state.double_array_value.data[:] = [float(value)]
+
+
+def taken(query: str, key: str, value: int) -> bool:
+    """Whether the page's URL shows widget `key` at `value`."""
+    return urllib.parse.parse_qs(query).get(URL_NAMES[key]) == [str(value)]
+
+
+async def client(url: str, index: int, args, tally: Tally) -> None:
+    """Open the explorer with seed = index, then change a slider every ~--pause s until --seconds."""
+    await asyncio.sleep(index * args.stagger)
+    rng, deadline = random.Random(index), time.monotonic() + args.seconds
+    try:
+        async with websockets.connect(url.replace("http", "ws", 1) + "/_stcore/stream", subprotocols=["streamlit"],
+                                      max_size=None, open_timeout=args.timeout, ping_interval=None) as ws:
+            session = Session(ws, f"seed={index}")
+            run = await session.rerun(args.timeout)
+            tally.opens.append(run.finished)
+            if run.exceptions or not set(CHANGES) <= set(run.widgets):
+                tally.error("first run: exception or sliders missing", f"client {index}: {run.exceptions[:1]}")
+                return
+            while time.monotonic() < deadline:
+                key = rng.choice(list(CHANGES))
+                now = urllib.parse.parse_qs(session.query).get(URL_NAMES[key], [""])[0]
+                value = rng.choice([v for v in CHANGES[key] if str(v) != now])
+                session.set_slider(key, value)
+                try:
+                    run = await session.rerun(args.timeout)
+                except TimeoutError:
+                    tally.error("run not finished within timeout", f"client {index}: {key}={value}")
+                    return  # the session may still be busy; a new change would measure the queue
+                tally.finished.append(run.finished)
+                if run.first_chart is not None:
+                    tally.first_charts.append(run.first_chart)
+                if run.exceptions:
+                    tally.error("exception element", f"client {index}: {run.exceptions[0][:120]}")
+                elif run.status != "FINISHED_SUCCESSFULLY":
+                    tally.error(f"run ended {run.status}", f"client {index}: {key}={value}")
+                elif not taken(run.query, key, value):
+                    tally.error("change not taken", f"client {index}: {key}={value}, URL {run.query}")
+                await asyncio.sleep(rng.uniform(0.5, 1.5) * args.pause)
+    except (OSError, websockets.WebSocketException) as exc:
+        tally.error(f"connection: {type(exc).__name__}", f"client {index}: {exc}")
+
+
+def rss_mib(pid: int) -> float:
+    """Resident memory of pid and its children, MiB."""
+    total = 0
+    for p in tree(pid):
+        try:
+            total += status_kb(p, "VmRSS")
+        except (OSError, AttributeError):
+            continue
+    return total / 1024
+
+
+async def watch_memory(pid: int | None, every: float, tally: Tally, start: float) -> None:
+    """Every `every` s: the server's RSS, printed and kept."""
+    while pid is not None:
+        await asyncio.sleep(every)
+        tally.rss.append((time.monotonic() - start, rss_mib(pid)))
+        print(f"  {tally.rss[-1][0]:6.0f} s  server RSS {tally.rss[-1][1]:.0f} MiB", flush=True)
+
+
+async def run_clients(url: str, args, pid: int | None = None) -> Tally:
+    """All clients against the server at `url`, with the memory watch; returns what they saw."""
+    tally, start = Tally(), time.monotonic()
+    memory = asyncio.create_task(watch_memory(pid, args.rss_every, tally, start))
+    users = [client(url, i, args, tally) for i in range(args.clients)]
+    try:
+        await asyncio.wait_for(asyncio.gather(*users), args.seconds + args.stagger * args.clients + 2 * args.timeout)
+    except TimeoutError:
+        tally.error("clients still running at the run's bound")
+    memory.cancel()
+    if pid is not None:
+        tally.rss.append((time.monotonic() - start, rss_mib(pid)))
+    return tally
+
+
+def browser_users(url: str, args, out) -> None:
+    """Child process: scripts/load_test.py's Chromium users (canaries) and training users, niced."""
+    from . import load_test
+    ns = argparse.Namespace(sessions=args.browsers, trainings=args.trainings, seconds=args.seconds, pause=args.pause,
+                            stagger=2.0, timeout=args.timeout, client_nice=19)
+    load_test.browsers(url, ns, out)
+
+
+def check_url(url: str) -> str:
+    host = urllib.parse.urlsplit(url).hostname
+    if host not in LOOPBACK:
+        raise ValueError(f"--url must be a loopback address (127.0.0.1, localhost or ::1), not {host!r}")
+    return url.rstrip("/")
+
+
+def report(args, tally: Tally, browsers=None) -> str:
+    ms = lambda xs: [1000 * x for x in xs]
+    finished, first, opens = ms(tally.finished), ms(tally.first_charts), ms(tally.opens)
+    lines = [
+        f"{args.clients} WebSocket clients for {args.seconds:.0f} s, think time {args.pause:g} s",
+        f"changes: {len(finished)}; change -> script finished p50 {percentile(finished, 50):.0f} ms, "
+        f"p95 {percentile(finished, 95):.0f} ms, max {max(finished or [float('nan')]):.0f} ms; "
+        f"-> first chart p50 {percentile(first, 50):.0f} ms, p95 {percentile(first, 95):.0f} ms",
+        f"session opens: {len(opens)}; p50 {percentile(opens, 50):.0f} ms, p95 {percentile(opens, 95):.0f} ms",
+        f"errors: {sum(tally.errors.values())} {tally.errors or ''}" + "".join(f"\n  {d}" for d in tally.details),
+    ]
+    if tally.rss:
+        lines.append("server RSS: " + ", ".join(f"{t:.0f} s {m:.0f} MiB" for t, m in tally.rss))
+        later = [m for t, m in tally.rss if t >= 300]
+        if len(later) > 1:
+            lines.append(f"  growth after the first 5 minutes: {100 * (later[-1] / later[0] - 1):+.1f}%")
+    if browsers is not None:
+        redraws = ms(browsers.redraws)
+        lines.append(f"Chromium canaries: {len(redraws)} changes, change -> redrawn first chart p50 "
+                     f"{percentile(redraws, 50):.0f} ms, p95 {percentile(redraws, 95):.0f} ms; errors "
+                     f"{sum(browsers.errors.values())} {browsers.errors or ''}; trainings completed {len(browsers.trainings)}")
+    return "\n".join(lines)
+
+
+def parse(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=30, help="WebSocket clients (1-60)")
+    parser.add_argument("--seconds", type=float, default=600.0, help="how long each client acts (5-3600)")
+    parser.add_argument("--pause", type=float, default=1.0, help="mean think time between changes, s")
+    parser.add_argument("--stagger", type=float, default=0.2, help="s between clients opening their session")
+    parser.add_argument("--timeout", type=float, default=120.0, help="a run not finished after this is an error")
+    parser.add_argument("--rss-every", type=float, default=60.0, help="s between memory readings")
+    parser.add_argument("--browsers", type=int, default=2, help="headless Chromium canaries (0-4)")
+    parser.add_argument("--trainings", type=int, default=0, help="training users in Chromium (0-4)")
+    parser.add_argument("--url", default=None, help="a running server on loopback (default: start one)")
+    parser.add_argument("--pid", type=int, default=None, help="that server's PID, for its memory")
+    args = parser.parse_args(argv)
+    if not (1 <= args.clients <= 60 and 5 <= args.seconds <= 3600 and 0 <= args.browsers <= 4
+            and 0 <= args.trainings <= 4 and 1 <= args.timeout <= 600 and args.rss_every >= 1):
+        parser.error("bounded on purpose: --clients 1-60, --seconds 5-3600, --browsers 0-4, --trainings 0-4, "
+                     "--timeout 1-600, --rss-every >= 1")
+    try:
+        args.url = None if args.url is None else check_url(args.url)
+    except ValueError as exc:
+        parser.error(str(exc))
+    return args
+
+
+def drive(url: str, args, pid: int | None) -> str:
+    """The WebSocket clients, and the browser users in a child process if any; the report."""
+    users, out = None, None
+    if args.browsers or args.trainings:
+        out = multiprocessing.get_context("fork").Queue()
+        users = multiprocessing.get_context("fork").Process(target=browser_users, args=(url, args, out), daemon=True)
+        users.start()
+    tally = asyncio.run(run_clients(url, args, pid))
+    browsers = None
+    if users is not None:
+        try:
+            browsers = out.get(timeout=args.stagger * args.clients + 4 * args.timeout + 60)
+        except Exception:  # queue.Empty: the browsers hung; the report says so
+            tally.error("browser process failed or hung")
+        users.join(timeout=10)
+        if users.is_alive():
+            users.terminate()
+    return report(args, tally, browsers)
+
+
+def main(argv=None) -> None:
+    args = parse(argv)
+    if args.url is not None:
+        print(drive(args.url, args, args.pid))
+        return
+    from .browser import streamlit_server
+    with streamlit_server() as url:
+        print(drive(url, args, child_pid(int(url.rsplit(":", 1)[1]))))
+
+
+if __name__ == "__main__":
+    main()
