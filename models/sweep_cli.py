@@ -8,8 +8,8 @@ Each axis takes one value (`200`), a list (`25,50,100` or `orthogonal,identity`)
 Every point of the axes' product is probed once per seed. Writes DIR/sweep.json (the settings) at
 the start, DIR/chunks/*.parquet as chunks finish (a rerun of the same command skips them; Ctrl-C keeps
 them) and DIR/sweep.parquet at the end. Local by default (a process pool, one torch thread per
-worker); `--scheduler tcp://host:8786` runs the chunks on a Dask cluster instead (its workers need
-this repository importable and the same requirements).
+worker); `--scheduler tcp://host:8786` runs the chunks on a Dask cluster instead (its scheduler and
+workers need this repository on their PYTHONPATH and the same requirements).
 """
 from __future__ import annotations
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import multiprocessing
+import os
 import random
 import time
 import urllib.parse
@@ -243,6 +244,9 @@ def parse(argv=None):
     parser.add_argument("--rss-every", type=float, default=60.0, help="s between memory readings")
     parser.add_argument("--browsers", type=int, default=2, help="headless Chromium canaries (0-4)")
     parser.add_argument("--trainings", type=int, default=0, help="training users in Chromium (0-4)")
+    parser.add_argument("--file-watcher", default="none",
+                        help="server.fileWatcherType of the server it starts (default none, as `make class`: with "
+                             "watching, an edit in the tree unloads modules under running sessions)")
     parser.add_argument("--url", default=None, help="a running server on loopback (default: start one)")
     parser.add_argument("--pid", type=int, default=None, help="that server's PID, for its memory")
     args = parser.parse_args(argv)
@@ -283,6 +287,7 @@ def main(argv=None) -> None:
         print(drive(args.url, args, args.pid))
         return
     from .browser import streamlit_server
+    os.environ["STREAMLIT_SERVER_FILE_WATCHER_TYPE"] = args.file_watcher  # read by the server it starts
     with streamlit_server() as url:
         print(drive(url, args, child_pid(int(url.rsplit(":", 1)[1]))))
 

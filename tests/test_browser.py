@@ -20,6 +20,9 @@ def page():
         pg = browser.new_page(viewport={"width": 1400, "height": 2400})
         pg.goto(f"{url}/explorer")  # a bare URL opens the lesson
         wait_for_app(pg, charts=5)
+        # every view of the Gradient flow tab drawn (the idle check counts traces, which one view can satisfy)
+        pg.wait_for_function(f"n => document.querySelectorAll('{CHART}').length >= n", arg=7, timeout=120_000)
+        wait_for_app(pg, charts=5)
         yield pg
         browser.close()
 

@@ -41,6 +41,7 @@ MAX_UPLOAD_MB = 50
 REQUIRED = ("cell", "weight_scale", "seed", "log10_grad_first", "horizon", "nonfinite")
 CHART_KEY = "phase_chart"
 OPENED_KEY = "phase_opened"  # the last point opened, so a kept selection does not open it twice
+SECONDS_KEY = "phase_seconds"  # (y, T) -> seconds this session waited for that default diagram
 
 LABELS = {
     "seq_len": ("sequence length T", "序列长度 T"),
@@ -103,7 +104,7 @@ def computed_table(y: str, seq_len: int) -> pd.DataFrame:
             bar.progress(done / total, text=text)
     if bar is not None:
         bar.empty()
-        st.session_state["phase_seconds"] = time.monotonic() - start
+        st.session_state.setdefault(SECONDS_KEY, {})[(y, seq_len)] = time.monotonic() - start
     if "error" in out:
         raise out["error"]
     return out["table"]
@@ -227,9 +228,10 @@ def render() -> None:
             seq_len = st.select_slider(tr("Sequence length T", "序列长度 T"), DEFAULT_LENGTHS, key="phase_T",
                                        value=min(DEFAULT_LENGTHS, key=lambda t: abs(t - 170)))
         table = computed_table(y, seq_len)
-        if "phase_seconds" in st.session_state:
-            st.caption(tr(f"Computed in {st.session_state['phase_seconds']:.1f} s on {cores()} cores; cached for everyone.",
-                          f"在 {cores()} 个核心上用时 {st.session_state['phase_seconds']:.1f} 秒;已为所有人缓存。"))
+        seconds = st.session_state.get(SECONDS_KEY, {}).get((y, seq_len))
+        if seconds is not None:
+            st.caption(tr(f"Computed in {seconds:.1f} s on {cores()} cores; cached for everyone.",
+                          f"在 {cores()} 个核心上用时 {seconds:.1f} 秒;已为所有人缓存。"))
     else:
         table = file_table()
         if table is None:

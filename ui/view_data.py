@@ -22,7 +22,7 @@ def _long(run: str, a: np.ndarray, columns: tuple[str, str], value: str) -> pd.D
 
 
 def gradient_frame(results: dict) -> pd.DataFrame:
-    """View 1: ||dL/dh_t|| batch mean/min/max, ||dL/dc_t|| batch mean, the RNN bound."""
+    """View 1: ||dL/dh_t|| batch mean/min/max, ||dL/dc_t|| batch mean, the RNN bound, the direct path alone."""
     frames = []
     for run, r in results.items():
         mean, lo, hi = batch_stats(r.grad_h)
@@ -30,7 +30,8 @@ def gradient_frame(results: dict) -> pd.DataFrame:
         frames.append(pd.DataFrame({
             "run": run, "t": np.arange(1, T + 1), "grad_h_mean": mean, "grad_h_min": lo, "grad_h_max": hi,
             "grad_c_mean": batch_stats(r.grad_c)[0] if r.grad_c is not None else np.nan,
-            "bound": r.bound if r.bound is not None else np.nan}))
+            "bound": r.bound if r.bound is not None else np.nan,
+            "direct_path_only_mean": batch_stats(r.grad_highway)[0] if r.grad_highway is not None else np.nan}))
     return pd.concat(frames, ignore_index=True)
 
 

@@ -83,7 +83,7 @@ def gradient_paths_figure(paths: dict, lang: str = "en", share: bool = False, ti
                                      line={"color": "#000000", "width": 1.5, "dash": "dot"}, **ax))
         y_axis = {"range": [0, 1], "tickformat": ".0%"} if share else log_axis(floor, ceiling)
         layout[f"yaxis{axis_suffix(row, 1)}"].update(y_axis)
-    layout["yaxis"]["title"] = {"text": word("share of the paths' norms", lang) if share else "||·||"}
+    layout["yaxis"]["title"] = {"text": word("share of the paths' norms" if share else "norm of each path", lang)}
     layout["xaxis"].update(time_axis(seq_len, title=False, lang=lang))
     layout[f"xaxis{axis_suffix(len(labels), 1)}"]["title"] = {"text": word("timestep t", lang)}
     layout["shapes"], layout["annotations"] = shapes, layout["annotations"] + notes

@@ -42,6 +42,7 @@ ZH = {
     "direct path": "直连路径",
     "sum of the paths": "各路径之和",
     "share of the paths' norms": "各路径范数的占比",
+    "norm of each path": "各路径的范数",
     "B_t = f_t ⊙ g^c_t (direct)": "B_t = f_t ⊙ g^c_t(直连)",
     "A_t via forget gate f": "A_t 经遗忘门 f",
     "C_t via input gate i": "C_t 经输入门 i",
