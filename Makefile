@@ -14,12 +14,13 @@ dev-deps:
 browser:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
+# scripts.serve = streamlit run app.py, with torch imported and the default probes cached before the first visitor.
 run: deps
-	$(PYTHON) -m streamlit run app.py --server.port $(PORT) --browser.gatherUsageStats false
+	$(PYTHON) -m scripts.serve --server.port $(PORT) --browser.gatherUsageStats false
 
 # For a class: every interface, uploads capped at 50 MB, no file watching (README: Running it for a class).
 class: deps
-	$(PYTHON) -m streamlit run app.py --server.address 0.0.0.0 --server.port $(PORT) \
+	$(PYTHON) -m scripts.serve --server.address 0.0.0.0 --server.port $(PORT) \
 		--server.maxUploadSize 50 --server.fileWatcherType none --server.headless true --browser.gatherUsageStats false
 
 test: dev-deps browser
