@@ -135,3 +135,34 @@ def test_unsupported_things_are_refused_or_skipped_with_a_warning():
     out.sum().backward()
     mon.close()
     assert mon.records == []
+
+
+def test_the_train_tab_draws_a_monitor_log_as_the_logged_numbers(tmp_path):
+    """A log written by the monitor in a plain training loop, opened in the Train tab: the heatmap's cells are
+    log10 of the JSON file's own `grad` values (read here with json, not with read_log), one row per step."""
+    import base64
+
+    from streamlit.testing.v1 import AppTest
+    torch.manual_seed(0)
+    model = torch.nn.LSTM(2, 4)
+    mon = GradientFlowMonitor(model, every=2, log_file=tmp_path / "m.jsonl")
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    for _ in range(6):
+        out, _ = model(torch.randn(7, 3, 2))
+        out[-1].pow(2).sum().backward()
+        opt.step()
+        opt.zero_grad()
+    mon.close()
+    data = (tmp_path / "m.jsonl").read_bytes()
+    rows = [json.loads(line) for line in data.decode().splitlines()[1:]]
+    assert [r["step"] for r in rows] == [0, 2, 4]
+    expected = np.log10([r["directions"]["forward"]["grad"] for r in rows])  # (steps, T)
+    at = AppTest.from_string("from ui.train_page import monitor_log_section\nmonitor_log_section()").run()
+    at.file_uploader(key="train_monitor_log").set_value(("m.jsonl", data, "application/json")).run()
+    (chart,) = at.get("plotly_chart")
+    (heatmap,) = [t for t in json.loads(chart.proto.spec)["data"] if t["type"] == "heatmap"]
+    z = heatmap["z"]
+    if isinstance(z, dict):  # plotly's typed array: {"dtype", "bdata", "shape": "rows, cols"}
+        z = np.frombuffer(base64.b64decode(z["bdata"]), dtype=z["dtype"]).reshape(
+            [int(n) for n in str(z["shape"]).split(",")])
+    np.testing.assert_allclose(z, expected, rtol=1e-6)

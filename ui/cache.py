@@ -14,7 +14,6 @@ import threading
 
 import numpy as np
 import streamlit as st
-from streamlit import runtime
 
 from models import ProbeConfig, ProbeResult, probe
 from viz.style import CELL_NAMES
@@ -85,9 +84,10 @@ def warm_up(wait: bool = False) -> None:
 
     A fresh server's first page spent ~2.5 s of its ~4-7 s in the first probes alone (torch's kernels and
     thread pools start cold; the same three probes take ~0.25 s warm); importing torch took another ~2.5 s.
-    Called when this module is first imported in a running server (the first session), and by
-    `python -m scripts.serve` before the server takes any session, so the cold start happens before
-    anyone waits. `wait=True` returns when it is done (for tests and the launcher's log).
+    Called by `python -m scripts.serve` (what `make run` and `make class` start) before the server takes
+    any session, so the cold start happens before anyone waits. Not called on import: under AppTest (which
+    has a runtime too) a warm-up thread would outlive the test's worker pool.
+    `wait=True` returns when it is done (for tests and the launcher's log).
     """
     if _WARM.is_set():
         return
@@ -103,6 +103,3 @@ def _warm() -> None:
         r = cached_probe(AppSettings().probe_config(cell))
         worker.run(lambda: r.jacobian_norm)  # the memo lives on the shared result: view 6 finds it computed
 
-
-if runtime.exists():  # under `streamlit run`, not in unit tests or AppTest
-    warm_up()
