@@ -261,7 +261,7 @@ def _probe(cfg, model, inputs, readout, paths=True, keep_path_vectors=False) -> 
         # (not split for a projected LSTM, whose W_hh is (4H, P); a sequence loss reaches the top layer from above)
         vectors = {} if spec["proj_size"] or not paths else path_vectors(spec["cell"], fwd, back, weights[k]["weight_hh"],
                                                              None if k == L - 1 and v.dim() < 3 else e)
-        path_layers[k] = {name: _norm(v) for name, v in vectors.items()}
+        path_layers[k] = {name: _norm(vec) for name, vec in vectors.items()}
         vector_layers[k] = vectors if keep_path_vectors else None
         if k == L - 1:
             fwd_top, back_top = fwd, back
@@ -313,7 +313,7 @@ def _probe(cfg, model, inputs, readout, paths=True, keep_path_vectors=False) -> 
         grad_paths={name: bt(n) for name, n in path_layers[-1].items()},
         grad_paths_layers=[{name: bt(n) for name, n in p.items()} for p in path_layers],
         grad_highway=grad_highway,
-        path_vectors=None if not keep_path_vectors else [{n: bt(v) for n, v in p.items()} for p in vector_layers],
+        path_vectors=None if not keep_path_vectors else [{n: bt(vec) for n, vec in p.items()} for p in vector_layers],
         bound=bound,
         nonfinite=nonfinite,
         nonfinite_stage=stage,
