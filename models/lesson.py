@@ -2,7 +2,7 @@
 
 Configs: `vanishing_config` (seed 000's 0.8^50: t = 1 is 50 steps before the loss), `long_range_config`,
 `cell_config`. Quantities: `clipping` (Pascanu et al. 2013: g -> tau g / ||g|| when ||g|| > tau),
-`gradient_at`, `reach`, `path_shares`, `sum_shares`. Pure torch/numpy; no Streamlit, no Plotly.
+`gradient_at`, `reach`, `early_path_shares`, `sum_shares`. Pure torch/numpy; no Streamlit, no Plotly.
 """
 from __future__ import annotations
 
@@ -57,8 +57,10 @@ def reach(grad_x: np.ndarray, fraction: float = 0.01) -> int:
     return back
 
 
-def path_shares(paths: dict, last: int = 10) -> dict:
-    """name -> share of the summed batch-mean path norms over the `last` earliest steps t = 2..last+1.
+def early_path_shares(paths: dict, last: int = 10) -> dict:
+    """name -> share of the summed batch-mean path norms over the `last` states nearest the start,
+    c_1..c_last (h_1..h_last), i.e. what steps t = 2..last+1 send back: the window of one number per path
+    that a reveal quotes. (`viz.paths.path_shares` is the per-step share the figure's share mode stacks.)
 
     Entry t = 1 is 0 by construction (no step before it), so the window starts at t = 2.
     """

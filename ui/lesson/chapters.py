@@ -17,13 +17,14 @@ import numpy as np
 
 from models import lesson as ml
 from models.examples import decay_example, parameter_counts
-from viz import contributions_figure, gradient_norm_figure, label_colors
+from viz import connectivity_figure, contributions_figure, gradient_norm_figure, gradient_paths_figure, label_colors
 from viz.lesson import clipping_figure, parameter_figure, toy_rnn_figure
+from viz.paths import path_label
 from viz.style import CELL_NAMES
 from viz.text import word
 
 from . import training
-from .data import cached_clipping, lesson_probe, worked_toy
+from .data import cached_clipping, jacobian_of, lesson_probe, worked_toy
 
 
 @dataclass(frozen=True)
@@ -158,8 +159,6 @@ CELLS3 = ("rnn", "lstm", "gru")
 
 
 def long_range_figure(v: dict, lang: str):
-    from viz.connectivity import connectivity_figure  # issue 9's view
-
     runs = {CELL_NAMES[c]: lesson_probe(ml.cell_config(c, seq_len=v["seq_len"])) for c in CELLS3}
     return connectivity_figure({k: r.grad_x for k, r in runs.items()}, label_colors({CELL_NAMES[c]: c for c in CELLS3}),
                                lang=lang, title=pick(lang, f"'France' at t = 1, 'fluent' at t = {v['seq_len']}",
@@ -184,34 +183,28 @@ def long_range_reveal(v: dict, lang: str) -> str:
 
 # 5. LSTM paths ----------------------------------------------------------------------------------------
 def paths_figure(cell: str, v: dict, lang: str, title: str):
-    from viz.paths import gradient_paths_figure  # issue 9's view
-
     r = lesson_probe(ml.cell_config(cell, seq_len=100, weight_scale=v.get("weight_scale", 1.0),
                                     forget_bias=v.get("forget_bias", 1.0)))
     return gradient_paths_figure({CELL_NAMES[cell]: r.grad_paths}, lang=lang, share=v.get("share", False), title=title)
 
 
 def paths_reveal(cell: str, v: dict, lang: str) -> str:
-    from viz.paths import path_label
-
     r = lesson_probe(ml.cell_config(cell, seq_len=100, weight_scale=v.get("weight_scale", 1.0),
                                     forget_bias=v.get("forget_bias", 1.0)))
-    shares = ml.path_shares(r.grad_paths, last=10)
+    shares = ml.early_path_shares(r.grad_paths, last=10)
     top = max(shares, key=shares.get)
     gate = "forget" if cell == "lstm" else "update"
     mean_gate = float(np.asarray(r.gates[gate], dtype=np.float64).mean())
     listing = ", ".join(f"{path_label(cell, k, lang)} {s:.0%}" for k, s in sorted(shares.items(), key=lambda x: -x[1]))
     return pick(lang,
-                f"Over the 10 steps farthest from the loss (t = 2..11) the largest path is {path_label(cell, top, lang)}, "
+                f"Into the 10 states farthest from the loss (t = 1..10 on the figure) the largest path is {path_label(cell, top, lang)}, "
                 f"with {shares[top]:.0%} of the paths' summed norms ({listing}). Mean {gate} gate: {mean_gate:.2f}.",
-                f"在离损失最远的 10 步(t = 2..11)中,最大的路径是 {path_label(cell, top, lang)},"
+                f"传回离损失最远的 10 个状态(图中 t = 1..10)的梯度中,最大的路径是 {path_label(cell, top, lang)},"
                 f"占各路径范数之和的 {shares[top]:.0%}({listing})。{word(gate, lang)} 的平均值:{mean_gate:.2f}。")
 
 
 # 6. Sum of T sub-gradients ----------------------------------------------------------------------------
 def sum_figure(v: dict, lang: str):
-    from .data import jacobian_of
-
     label = CELL_NAMES[v["cell"]]
     r = lesson_probe(ml.cell_config(v["cell"], weight_scale=v["weight_scale"]))
     return contributions_figure({label: r.grad_w_steps}, {label: jacobian_of(r)}, label_colors({label: v["cell"]}),
