@@ -49,6 +49,8 @@ class Tally:
     opens: list = field(default_factory=list)  # s from a new session's first rerun to its script finished
     first_charts: list = field(default_factory=list)  # s from a change to the first chart message
     finished: list = field(default_factory=list)  # s from a change to script finished
+    open_bytes: list = field(default_factory=list)  # (all, charts) bytes of each session's first page
+    change_bytes: list = field(default_factory=list)  # (all, charts) bytes of each change's rerun
     errors: dict = field(default_factory=dict)
     details: list = field(default_factory=list)
     rss: list = field(default_factory=list)  # (s since start, MiB)
@@ -69,6 +71,8 @@ class Run:
     query: str  # the page's query string after the run (the app writes every setting there)
     widgets: dict  # widget key (the part after "-" in its id) -> full widget id
     exceptions: list  # messages of exception elements
+    received: int  # bytes of every message of the run, as on the wire
+    chart_bytes: int  # bytes of its plotly_chart messages (the figures' payload)
 
 
 class Session:
@@ -86,12 +90,13 @@ class Session:
         else:
             msg.rerun_script.page_name = PAGE
         msg.rerun_script.widget_states.widgets.extend(self.states.values())
-        start, first_chart, exceptions = time.perf_counter(), None, []
+        start, first_chart, exceptions, received, chart_bytes = time.perf_counter(), None, [], 0, 0
         await self.ws.send(msg.SerializeToString())
         deadline = start + timeout
         while True:
-            reply = ForwardMsg()
-            reply.ParseFromString(await asyncio.wait_for(self.ws.recv(), max(0.01, deadline - time.perf_counter())))
+            reply, raw = ForwardMsg(), await asyncio.wait_for(self.ws.recv(), max(0.01, deadline - time.perf_counter()))
+            reply.ParseFromString(raw)
+            received += len(raw)
             kind = reply.WhichOneof("type")
             if kind == "navigation":  # the page st.navigation ran (new_session names app.py's own hash)
                 self.page_hash = reply.navigation.page_script_hash or self.page_hash
@@ -100,8 +105,9 @@ class Session:
             elif kind == "delta" and reply.delta.WhichOneof("type") == "new_element":
                 element = reply.delta.new_element
                 name = element.WhichOneof("type")
-                if name == "plotly_chart" and first_chart is None:
-                    first_chart = time.perf_counter() - start
+                if name == "plotly_chart":
+                    chart_bytes += len(raw)
+                    first_chart = first_chart if first_chart is not None else time.perf_counter() - start
                 elif name == "exception":
                     exceptions.append(element.exception.message)
                 widget_id = getattr(getattr(element, name), "id", "") if name else ""
@@ -110,7 +116,8 @@ class Session:
             elif kind == "script_finished":
                 status = ForwardMsg.ScriptFinishedStatus.Name(reply.script_finished)
                 if status != "FINISHED_EARLY_FOR_RERUN":
-                    return Run(first_chart, time.perf_counter() - start, status, self.query, dict(self.widgets), exceptions)
+                    return Run(first_chart, time.perf_counter() - start, status, self.query, dict(self.widgets),
+                               exceptions, received, chart_bytes)
 
     def set_slider(self, key: str, value: float) -> None:
         """The next rerun carries slider `key` at `value` (a slider's state is a one-element double array)."""
@@ -134,6 +141,7 @@ async def client(url: str, index: int, args, tally: Tally) -> None:
             session = Session(ws, f"seed={index}")
             run = await session.rerun(args.timeout)
             tally.opens.append(run.finished)
+            tally.open_bytes.append((run.received, run.chart_bytes))
             if run.exceptions or not set(CHANGES) <= set(run.widgets):
                 tally.error("first run: exception or sliders missing", f"client {index}: {run.exceptions[:1]}")
                 return
@@ -148,6 +156,7 @@ async def client(url: str, index: int, args, tally: Tally) -> None:
                     tally.error("run not finished within timeout", f"client {index}: {key}={value}")
                     return  # the session may still be busy; a new change would measure the queue
                 tally.finished.append(run.finished)
+                tally.change_bytes.append((run.received, run.chart_bytes))
                 if run.first_chart is not None:
                     tally.first_charts.append(run.first_chart)
                 if run.exceptions:
@@ -212,6 +221,7 @@ def check_url(url: str) -> str:
 
 def report(args, tally: Tally, browsers=None) -> str:
     ms = lambda xs: [1000 * x for x in xs]
+    kb = lambda pairs, i: f"{percentile([p[i] / 1000 for p in pairs], 50):.0f}"
     finished, first, opens = ms(tally.finished), ms(tally.first_charts), ms(tally.opens)
     lines = [
         f"{args.clients} WebSocket clients for {args.seconds:.0f} s, think time {args.pause:g} s",
@@ -219,6 +229,8 @@ def report(args, tally: Tally, browsers=None) -> str:
         f"p95 {percentile(finished, 95):.0f} ms, max {max(finished or [float('nan')]):.0f} ms; "
         f"-> first chart p50 {percentile(first, 50):.0f} ms, p95 {percentile(first, 95):.0f} ms",
         f"session opens: {len(opens)}; p50 {percentile(opens, 50):.0f} ms, p95 {percentile(opens, 95):.0f} ms",
+        f"bytes received: first page p50 {kb(tally.open_bytes, 0)} KB (charts {kb(tally.open_bytes, 1)} KB); "
+        f"a change p50 {kb(tally.change_bytes, 0)} KB (charts {kb(tally.change_bytes, 1)} KB)",
         f"errors: {sum(tally.errors.values())} {tally.errors or ''}" + "".join(f"\n  {d}" for d in tally.details),
     ]
     if tally.rss:

@@ -3,6 +3,7 @@
 Chart data is compared with `models.probe` run here on the same settings, not with the figure code.
 """
 import base64
+import dataclasses
 import json
 from pathlib import Path
 
@@ -12,6 +13,8 @@ from streamlit.testing.v1 import AppTest
 
 from models import ProbeConfig, probe
 from ui.nav import landing
+from ui.cache import cached_probe
+from ui.settings import FOLDED_PARAMS, AppSettings
 from ui.presets import PRESETS
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -63,17 +66,38 @@ def expected_mean(cell: str, **cfg) -> np.ndarray:
     return probe(ProbeConfig(cell=cell, **cfg)).grad_h.mean(axis=0)
 
 
+FOLDED = ("|dL/dh_t| per hidden unit", "LSTM gates", "GRU gates", "Per-step contributions")
+OPEN_ALL = {name: "true" for name in FOLDED_PARAMS}
+
+
 def test_defaults_show_three_cells_with_the_probes_numbers():
-    at = run_app()
+    at = run_app(**OPEN_ALL)
     spec = chart(at, GRADIENT_TITLE)
     for cell, label in (("rnn", "RNN"), ("lstm", "LSTM"), ("gru", "GRU")):
         t, y = line(spec, f"{label} ||dL/dh_t||")
         np.testing.assert_array_equal(t, np.arange(1, 101))
         np.testing.assert_allclose(y, expected_mean(cell), rtol=1e-6)
     assert spec["layout"]["yaxis"]["type"] == "log"
-    for title in ("|dL/dh_t| per hidden unit", "LSTM gates", "GRU gates", "Per-step contributions", "0.8^k"):
+    for title in FOLDED + ("0.8^k",):
         assert chart(at, title)["data"]
     assert not at.error
+
+
+def test_views_below_the_fold_are_computed_only_when_opened():
+    """Views 4-6 start shut: no heatmap, gate or Jacobian figure is sent and no Jacobian norm is computed;
+    opening one (as a click does: its expander's state) draws it alone. (The URL side: OPEN_ALL above, and
+    tests/test_browser.py's click.)"""
+    at = run_app(seed="4321")  # a seed no other test uses: the shared cache's results are this test's own
+    titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
+    assert not [t for t in titles if t.startswith(FOLDED)], titles
+    assert {"4 ·", "5 ·", "6 ·"} <= {e.label[:3] for e in at.expander}
+    settings = dataclasses.replace(AppSettings(), seed=4321)
+    assert all(cached_probe(settings.probe_config(cell))._jacobian_norm is None for cell in settings.cells)
+    at.session_state["probe_show_gates"] = True
+    at.run()
+    assert not at.exception
+    assert chart(at, "LSTM gates")["data"] and chart(at, "GRU gates")["data"]
+    assert not [c for c in at.get("plotly_chart") if "Per-step" in json.loads(c.proto.spec)["layout"]["title"]["text"]]
 
 
 @pytest.mark.parametrize("index", range(len(PRESETS)))
@@ -210,7 +234,7 @@ def test_no_cells_selected_says_so():
 
 def test_chinese_switches_the_words_inside_the_figures_and_keeps_their_numbers():
     """?language=zh: axis titles, subplot titles, gate names and legend words in Chinese, data as in English."""
-    english, chinese = run_app(), run_app(language="zh")
+    english, chinese = run_app(**OPEN_ALL), run_app(language="zh", **OPEN_ALL)
     specs = {lang: [json.loads(c.proto.spec) for c in at.get("plotly_chart")] for lang, at in (("en", english), ("zh", chinese))}
     assert len(specs["en"]) == len(specs["zh"]) >= 5
     texts = json.dumps([s["layout"] for s in specs["zh"]], ensure_ascii=False)

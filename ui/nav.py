@@ -17,7 +17,7 @@ from pathlib import Path
 import streamlit as st
 
 from .i18n import tr
-from .settings import CONTROLS
+from .settings import CONTROLS, FOLDED_PARAMS
 
 ROOT = Path(__file__).resolve().parent.parent
 # name -> (script relative to app.py, url path, English title, Chinese title, icon, module that must exist)
@@ -27,7 +27,7 @@ PAGES = {
     "explorer": ("ui/pages/explorer.py", "explorer", "Explorer", "探索", ":material/query_stats:", None),
     "phase": ("ui/pages/phase.py", "phase", "Phase diagrams", "相图", ":material/grid_on:", "ui.phase_page"),
 }
-EXPLORER_PARAMS = frozenset(CONTROLS) - {"language"} | {"hide"}  # language alone belongs to every page
+EXPLORER_PARAMS = frozenset(CONTROLS) - {"language"} | {"hide"} | FOLDED_PARAMS  # language alone belongs to every page
 URL_CHANGED_KEY = "nav_url_changed"  # set by open_page: the target page reads its settings from the URL again
 
 

@@ -5,8 +5,9 @@
 `results` maps a legend label ("LSTM", "LSTM trained", "uploaded GRU", ...) to a `ProbeResult`
 (from `models.probe` or `ui.cache.cached_probe`); `key` makes widget keys unique when the function
 is called more than once on a page. Renders: an overflow banner per run that went non-finite,
-(1) gradient norm vs t, (2) which path carries the gradient, (3) connectivity ||dL/dx_t||,
-(4) per-unit or per-layer heatmap, (5) gates, (6) per-step contributions,
+(1) gradient norm vs t, (2) which path carries the gradient, (3) connectivity ||dL/dx_t||, and below
+the fold, in expanders computed only when opened: (4) per-unit or per-layer heatmap, (5) gates,
+(6) per-step contributions and Jacobian norms,
 each with an explanation card, CSV/JSON downloads and Plotly's PNG export. Each view is an
 `st.fragment`, so its own options rerun only that view. Never raises for non-finite results.
 """
@@ -22,6 +23,7 @@ from . import view_data
 from .cache import jacobian_norms
 from .cards import card
 from .i18n import language, tr
+from .settings import FOLDED_VIEWS
 
 PLOTLY_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
 
@@ -54,9 +56,11 @@ def chart(fig, key: str) -> None:
     st.plotly_chart(fig, key=key, config=PLOTLY_CONFIG, width="stretch")
 
 
-def section(title: tuple[str, str], view: str):
-    """Subheader, then (figure column, card column) with the view's card already in the card column."""
-    st.subheader(tr(*title))
+def section(title: tuple[str, str] | None, view: str):
+    """Subheader (unless None: a folded view's expander names it), then (figure column, card column) with
+    the view's card already in the card column."""
+    if title is not None:
+        st.subheader(tr(*title))
     fig_col, card_col = st.columns([3, 1])
     with card_col:
         card(view)
@@ -121,11 +125,28 @@ def connectivity_view(results: dict, colors: dict, key: str) -> None:
         downloads("connectivity", view_data.connectivity_frame, results, key)
 
 
+def folded(title: tuple[str, str], key: str, view: str):
+    """A view below the fold: an expander, shut by default, whose content the caller computes and sends only
+    while `.open` (the heatmaps and the Jacobian norms are most of a page's bytes and of the server's time).
+    Opening it reruns just the view's fragment; its state is in the URL as `<key>=true` (the explorer's:
+    `probe_show_gates=true`, ...), so a shared link opens it too."""
+    assert view in FOLDED_VIEWS, view
+    return st.expander(tr(*title), key=f"{key}_show_{view}", on_change="rerun", bind="query-params")
+
+
 @st.fragment
 def units_view(results: dict, key: str) -> None:
     """View 4: per-unit heatmap of |dL/dh_t|, or per-layer when any run has more than one layer."""
+    box = folded(("4 · Where the gradient goes: units and layers", "4 · 梯度的去向:单元与层"), key, "units")
+    if not box.open:
+        return
+    with box:
+        _units(results, key)
+
+
+def _units(results: dict, key: str) -> None:
     layered = any(r.grad_h_layers.shape[0] > 1 for r in results.values())
-    fig_col, card_col = section(("4 · Where the gradient goes: units and layers", "4 · 梯度的去向:单元与层"), "units")
+    fig_col, card_col = section(None, "units")
     with card_col:
         by_layer = layered and st.radio(tr("Rows", "行"), [True, False], key=f"{key}_rows",
                                         format_func=lambda v: tr("layers", "层") if v else tr("units (top layer)", "单元(顶层)"))
@@ -149,7 +170,14 @@ def units_view(results: dict, key: str) -> None:
 @st.fragment
 def gates_view(results: dict, key: str) -> None:
     """View 5: one gate figure per gated run, side by side."""
-    st.subheader(tr("5 · Gate activations", "5 · 门控激活值"))
+    box = folded(("5 · Gate activations", "5 · 门控激活值"), key, "gates")
+    if not box.open:
+        return
+    with box:
+        _gates(results, key)
+
+
+def _gates(results: dict, key: str) -> None:
     gated = {k: r for k, r in results.items() if r.gates}
     card("gates")
     if not gated:
@@ -164,14 +192,20 @@ def gates_view(results: dict, key: str) -> None:
 
 @st.fragment
 def contributions_view(results: dict, colors: dict, key: str) -> None:
-    """View 6: per-step contributions to dL/dW_hh and per-step Jacobian norms (computed last: slowest)."""
-    fig_col, _ = section(("6 · Sum of T sub-gradients", "6 · T 个子梯度之和"), "contributions")
-    with fig_col:
-        chart(contributions_figure({k: r.grad_w_steps for k, r in results.items()}, jacobian_norms(results), colors,
-                                   title=tr("Per-step contributions and Jacobian norms", "每步贡献与雅可比范数"),
-                                   lang=language()),
-              key=f"{key}_contributions")
-        downloads("contributions", view_data.contributions_frame, results, key)
+    """View 6: per-step contributions to dL/dW_hh and per-step Jacobian norms (the slowest: computed only
+    when opened, and last)."""
+    box = folded(("6 · Sum of T sub-gradients and the Jacobian norms", "6 · T 个子梯度之和与雅可比范数"),
+                 key, "contributions")
+    if not box.open:
+        return
+    with box:
+        fig_col, _ = section(None, "contributions")
+        with fig_col:
+            chart(contributions_figure({k: r.grad_w_steps for k, r in results.items()}, jacobian_norms(results), colors,
+                                       title=tr("Per-step contributions and Jacobian norms", "每步贡献与雅可比范数"),
+                                       lang=language()),
+                  key=f"{key}_contributions")
+            downloads("contributions", view_data.contributions_frame, results, key)
 
 
 def show_probe_views(results: dict, key: str) -> None:

@@ -12,6 +12,11 @@ from dataclasses import dataclass
 
 from models.config import ACTIVATIONS, CELLS, INITS, LIMITS, ProbeConfig
 
+# The explorer's views below the fold (ui/probe_views.py): shut by default, computed and sent only when opened;
+# `probe_show_<view>=true` in the URL opens one.
+FOLDED_VIEWS = ("units", "gates", "contributions")
+FOLDED_PARAMS = frozenset(f"probe_show_{view}" for view in FOLDED_VIEWS)
+
 # Recurrent weight scale: denser steps near 1, where vanishing turns into exploding.
 WEIGHT_SCALES = (0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 1.0,
                  1.05, 1.1, 1.2, 1.3, 1.5, 1.75, 2.0, 2.5, 3.0)
