@@ -15,8 +15,10 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 # scripts.serve = streamlit run app.py, with torch imported and the default probes cached before the first visitor.
+# No file watching: Streamlit's watcher resolves the path of every loaded module (torch's thousands) for each new
+# session, ~0.45 s of the server's time (for an editing session with reload on save: streamlit run app.py).
 run: deps
-	$(PYTHON) -m scripts.serve --server.port $(PORT) --browser.gatherUsageStats false
+	$(PYTHON) -m scripts.serve --server.port $(PORT) --server.fileWatcherType none --browser.gatherUsageStats false
 
 # For a class: every interface, uploads capped at 50 MB, no file watching (README: Running it for a class).
 class: deps

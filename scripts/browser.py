@@ -39,10 +39,13 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def streamlit_server(app: str = "app.py", timeout: float = 90.0):
-    """Yield the base URL of `streamlit run app` once its health endpoint answers; stop it after."""
+def streamlit_server(app: str = "app.py", timeout: float = 90.0, warm: bool = False):
+    """Yield the base URL of `streamlit run app` once its health endpoint answers; stop it after.
+    warm=True starts it as `make run` does (`python -m scripts.serve`: app.py, imports and default probes
+    done before the first visitor; no file watching)."""
     port = free_port()
-    cmd = [sys.executable, "-m", "streamlit", "run", app, "--server.headless", "true",
+    launcher = ["scripts.serve", "--server.fileWatcherType", "none"] if warm else ["streamlit", "run", app]
+    cmd = [sys.executable, "-m", *launcher, "--server.headless", "true",
            "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"]
     log = tempfile.TemporaryFile()  # a file, not a pipe: a chatty server never blocks on a full pipe
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)

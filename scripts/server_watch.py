@@ -44,13 +44,14 @@ def tree(pid: int) -> list[int]:
 
 
 def child_pid(port: int) -> int:
-    """PID of this process's child `streamlit run ... --server.port <port>`."""
+    """PID of this process's child `streamlit run ... --server.port <port>` (or `python -m scripts.serve ...`)."""
     for pid in tree(os.getpid())[1:]:
         try:
             args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if b"streamlit" in b" ".join(args) and str(port).encode() in args:
+        command = b" ".join(args)
+        if (b"streamlit" in command or b"scripts.serve" in command) and str(port).encode() in args:
             return pid
     raise RuntimeError(f"no streamlit child on port {port}")
 
