@@ -7,9 +7,12 @@ beta_k |y_k|, is below `rtol * theta` (then |theta - lambda| <= beta_k |y_k| for
 of A), or at k = H. Stopped rows leave the batch, so the cost follows the hard rows only.
 theta comes from Laguerre's iteration on the pivots of T_k - xI (numpy, O(k) vector steps per pass,
 a few passes from the previous check's value): 3-4x cheaper than the Sturm multisection used before,
-which took 70-80% of the time. What remains is the matmuls (16-48 iterations of two, each the size of
-one step of the probe's backward), about 1-3x the probe; so `ProbeResult.jacobian_norm` is still
-computed on first access, not inside `probe()`.
+which took 70-80% of the time. At the bench shapes (`python -m models.bench`) the matmuls (12-48
+iterations of two, each the size of one step of the probe's backward) take 35-45% of the time, the
+checks 25-40% (Laguerre is bound by numpy's per-op overhead: ~2 ms a check whatever the number of rows),
+the vector steps ~20%, the start vector ~5%: in all 0.2-0.5x the probe for the RNN, 0.6-1.8x for the
+GRU, 2.2-3.7x for the LSTM; so `ProbeResult.jacobian_norm` is still computed on first access, not
+inside `probe()`.
 """
 from __future__ import annotations
 
@@ -22,19 +25,28 @@ NOISE = 1e-4
 CHECKS = (4, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024)  # iterations where rows may stop
 
 
-def _start_vector(w, d, d0, apply_jt, seed):
+def _start_vector(w, d, d0, seed):
     """The largest row of J (J^T e_j, j = argmax_j ||row_j||) plus a little noise: close to the top
     right singular vector (exactly it when W_hh is orthogonal and G = 1), never orthogonal to it
-    (the noise is one seeded direction for all rows: a (N, H) draw cost as much as ten Lanczos steps)."""
+    (the noise is one seeded direction for all rows: a (N, H) draw cost as much as ten Lanczos steps).
+
+    ||row j||^2 = sum_{k,l} d_k[j] d_l[j] <W_k[j], W_l[j]> (+ d0[j]^2 + 2 d0[j] sum_k d_k[j] W_k[j, j]).
+    """
     N, G, H = d.shape
-    row_gram = torch.einsum("kjh,ljh->jkl", w.view(G, H, H), w.view(G, H, H))  # (H, G, G): <W_k[j], W_l[j]>
-    d_j = d.permute(2, 0, 1)  # (H, N, G)
-    row_sq = ((d_j @ row_gram) * d_j).sum(-1).T  # (N, H): ||row j of sum_k diag(d_k) W_k||^2
+    wg = w.view(G, H, H)
+    gram = torch.einsum("kjh,ljh->klj", wg, wg)  # (G, G, H): <W_k[j], W_l[j]>
+    row_sq = torch.zeros(N, H, dtype=d.dtype)
+    for k in range(G):
+        row_sq += d[:, k] * d[:, k] * gram[k, k]
+        for l in range(k + 1, G):
+            row_sq += 2 * gram[k, l] * d[:, k] * d[:, l]
     if d0 is not None:
-        diag = torch.diagonal(w.view(G, H, H), dim1=1, dim2=2)  # W_k[j, j]
-        row_sq = row_sq + d0 * d0 + 2 * d0 * (d * diag).sum(1)
-    pick = torch.nn.functional.one_hot(row_sq.argmax(1), H).to(d.dtype)
-    q = apply_jt(pick, d, d0)
+        diag = torch.diagonal(wg, dim1=1, dim2=2)  # (G, H): W_k[j, j]
+        row_sq += d0 * d0 + 2 * d0 * (d * diag).sum(1)
+    j = row_sq.argmax(1)  # (N,)
+    q = (wg[:, j, :] * d.gather(2, j.view(N, 1, 1).expand(N, G, 1)).transpose(0, 1)).sum(0)  # (N, H): row j of J
+    if d0 is not None:
+        q[torch.arange(N), j] += d0[torch.arange(N), j]
     gen = torch.Generator().manual_seed(seed)
     noise = torch.randn(H, generator=gen, dtype=torch.float64).to(d.dtype)
     q = q / q.norm(dim=1, keepdim=True).clamp_min(torch.finfo(d.dtype).tiny)
@@ -146,14 +158,15 @@ def jacobian_spectral_norm(w_hh: torch.Tensor, d: torch.Tensor, d0: torch.Tensor
     eps = torch.finfo(d.dtype).eps
     rtol = rtol if rtol is not None else max(1e-7, 100 * eps)
     w = w_hh.to(d.dtype)
+    w_t = w.T.contiguous()  # (H, G*H)
 
-    def apply_j(v, d, d0):  # (n, H) -> (n, H)
-        out = ((v @ w.T).view(-1, G, H) * d).sum(1)
-        return out + d0 * v if d0 is not None else out
+    def apply_j(v, d, d0):  # (n, H) -> (n, H): sum_k d_k (W_k v) + d0 v
+        out = (v @ w_t).view(-1, G, H).mul_(d).sum(1)
+        return out.addcmul_(d0, v) if d0 is not None else out
 
-    def apply_jt(u, d, d0):  # (n, H) -> (n, H)
-        out = (d * u.unsqueeze(1)).reshape(-1, G * H) @ w
-        return out + d0 * u if d0 is not None else out
+    def apply_jt(u, d, d0):  # (n, H) -> (n, H): W^T (d u) + d0 u
+        out = (d * u.unsqueeze(1)).view(-1, G * H) @ w
+        return out.addcmul_(d0, u) if d0 is not None else out
 
     result = torch.full((N,), float("nan"), dtype=torch.float64)
     finite = torch.isfinite(d).flatten(1).all(1)
@@ -161,7 +174,7 @@ def jacobian_spectral_norm(w_hh: torch.Tensor, d: torch.Tensor, d0: torch.Tensor
         finite &= torch.isfinite(d0).all(1)
     rows = torch.nonzero(finite).flatten()
     d, d0 = d[rows], None if d0 is None else d0[rows]
-    q_prev, q = torch.zeros(len(rows), H, dtype=d.dtype), _start_vector(w, d, d0, apply_jt, seed)
+    q_prev, q = torch.zeros(len(rows), H, dtype=d.dtype), _start_vector(w, d, d0, seed)
     beta = torch.zeros(len(rows), dtype=d.dtype)
     alphas, betas, guess = [], [], None
     for k in range(1, H + 1):

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import torch
 
-from .scan import shift_down
+from .scan import reverse_linear_scan
 
 # Gate blocks of weight_hh in PyTorch's order, named as the paths they open into h_{t-1}.
 GATE_PATHS = {"rnn": ("recurrent",), "lstm": ("input_gate", "forget_gate", "candidate", "output_gate"),
@@ -40,40 +40,40 @@ PATH_NAMES = {"lstm": ("forget_direct", "forget_gate", "input_gate", "candidate"
 FROM_ABOVE = "from_above"
 
 
-def path_vectors(cell: str, fwd: dict, back, w_hh: torch.Tensor, from_above: torch.Tensor | None = None) -> dict:
-    """name -> (T, B, H): step t's contribution to dL/dc_{t-1} (LSTM) or dL/dh_{t-1} (GRU, RNN).
+def path_vectors(cell: str, fwd: dict, back, w_hh: torch.Tensor,
+                 from_above: torch.Tensor | None = None) -> tuple[tuple[str, ...], torch.Tensor]:
+    """names, paths (K, T, B, H): paths[k, t] is step t's contribution `names[k]` to dL/dc_{t-1} (LSTM)
+    or dL/dh_{t-1} (GRU, RNN), one tensor so that all K norms take one op.
 
     fwd, back: the layer's `models.recurrence` forward dict and `Backward`; w_hh (G*H, H);
     from_above: (T, B, H) gradient reaching h_t from the layer above (None for the top layer).
-    Sums to dL/dc_{t-1} (dL/dh_{t-1}) for t >= 1; every entry is 0 at t = 0.
+    Sums over k to dL/dc_{t-1} (dL/dh_{t-1}) for t >= 1; every entry is 0 at t = 0.
     """
     T, B, H = back.grad_h.shape
-    blocks = back.delta_h.view(T, B, -1, H)  # (T, B, G, H): delta of each gate block
-    into_h = {name: blocks[:, :, k] @ w_hh[k * H:(k + 1) * H] for k, name in enumerate(GATE_PATHS[cell])}
-    for v in into_h.values():  # W_hh^T delta_t of each block, (T, B, H); step 0 has no h_{-1} to reach
-        v[0] = 0
+    names = PATH_NAMES[cell] + ((FROM_ABOVE,) if from_above is not None else ())
+    paths = back.grad_h.new_empty(len(names), T, B, H)
+    by_name = dict(zip(names, paths.unbind(0)))
+    blocks = back.delta_h.view(T * B, -1, H)  # (T B, G, H): delta of each gate block
+    for k, name in enumerate(GATE_PATHS[cell]):  # W_hh^T delta_t of each block, (T, B, H)
+        torch.mm(blocks[:, k], w_hh[k * H:(k + 1) * H], out=by_name[name].view(T * B, H))
     if from_above is not None:
-        into_h[FROM_ABOVE] = shift_down(from_above)  # e_{t-1}
+        by_name[FROM_ABOVE][1:] = from_above[:-1]  # e_{t-1}
     if cell == "lstm":
-        m_prev = shift_down(fwd["dh_dc"])  # m_{t-1} = dh_{t-1}/dc_{t-1}, 0 at t = 0
-        paths = {DIRECT_PATH[cell]: fwd["gates"]["forget"] * back.grad_c}  # B_t = f_t g^c_t
-        paths.update({name: m_prev * v for name, v in into_h.items()})
+        paths[1:, 1:] *= fwd["dh_dc"][:-1]  # every path but B_t reaches c_{t-1} through m_{t-1} = dh_{t-1}/dc_{t-1}
+        torch.mul(fwd["gates"]["forget"], back.grad_c, out=by_name[DIRECT_PATH[cell]])  # B_t = f_t g^c_t
     elif cell == "gru":
-        paths = {DIRECT_PATH[cell]: fwd["gates"]["update"] * back.grad_h, **into_h}  # z_t g^h_t
-    else:
-        paths = into_h
-    if cell in DIRECT_PATH:
-        paths[DIRECT_PATH[cell]][0] = 0
-    order = PATH_NAMES[cell] + ((FROM_ABOVE,) if from_above is not None else ())
-    return {name: paths[name] for name in order}
+        torch.mul(fwd["gates"]["update"], back.grad_h, out=by_name[DIRECT_PATH[cell]])  # z_t g^h_t
+    paths[:, 0] = 0  # step 0 has no h_{-1} to reach
+    return names, paths
 
 
 def highway(decay: torch.Tensor, g_last: torch.Tensor) -> torch.Tensor:
     """(prod_{s=t+1}^{T} decay_s) * g_T: the gradient the direct path alone carries back from T.
 
     decay (T, B, H): f_t for the LSTM (g_last = dL/dc_T), z_t for the GRU (g_last = dL/dh_T).
-    Float64, so a product of many gates reaches far below float32's range. -> (T, B, H)
+    Float64, so a product of many gates reaches far below float32's range: y_t = decay_{t+1} y_{t+1},
+    y_T = g_T, by `reverse_linear_scan` in float64. -> (T, B, H)
     """
-    d = decay[1:].double()  # (T-1, B, H): the factors of steps 2..T
-    tail = torch.flip(torch.cumprod(torch.flip(d, [0]), 0), [0])  # tail[t] = prod_{s=t+1}^{T-1} d_s
-    return torch.cat([tail, torch.ones_like(decay[:1], dtype=torch.float64)]) * g_last.double()
+    drive = torch.zeros(decay.shape, dtype=torch.float64)
+    drive[-1] = g_last
+    return reverse_linear_scan(decay, drive)

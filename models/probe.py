@@ -7,8 +7,9 @@ How it stays fast: one run of PyTorch's fused module per layer, fed one extra al
 (see `models.recurrence`): for the vanilla RNN and the LSTM z enters through W_hh, so autograd hands
 back W_hh^T delta_t = the recurrent part of dL/dh_{t-1} for every t at once; for the GRU it enters
 through an identity, which hands back dL/d(a_x)_t. The rest is whole-sequence algebra: gates from
-the hidden states in one matmul, element-wise recurrences by scan. Jacobian norms (batched Lanczos)
-are computed when first read from the result.
+the hidden states in two matmuls, element-wise recurrences by a chunked scan, each path's vectors
+written into one tensor so their norms are one op. Jacobian norms (batched Lanczos) are computed
+when first read from the result.
 No per-step Python loop, no retain_grad.
 """
 from __future__ import annotations
@@ -57,66 +58,65 @@ def _config_for(cfg: ProbeConfig, model: nn.Module | None, inputs: torch.Tensor 
     return cfg.replace(**changes) if changes else cfg
 
 
-def _augmented_layer(spec: dict, weights: dict, in_size: int, aug_weight: torch.Tensor) -> nn.Module:
-    """A one-layer copy of the layer whose input is [x_t, z_t], weight_ih = [W_ih | aug_weight]."""
-    layer = empty_model(spec["cell"], in_size + aug_weight.shape[1], spec["hidden_size"], 1,
-                        spec["activation"], aug_weight.dtype, proj_size=spec.get("proj_size", 0))
-    with torch.no_grad():
-        if "weight_hr" in weights:
-            layer.weight_hr_l0.copy_(weights["weight_hr"])
-        layer.weight_ih_l0.copy_(torch.cat([weights["weight_ih"], aug_weight], dim=1))
-        layer.weight_hh_l0.copy_(weights["weight_hh"])
-        layer.bias_ih_l0.copy_(weights["bias_ih"])
-        layer.bias_hh_l0.copy_(weights["bias_hh"])
-    layer.requires_grad_(False)
-    return layer
+_FUSED = {("lstm", "tanh"): torch.lstm, ("gru", "tanh"): torch.gru, ("rnn", "tanh"): torch.rnn_tanh,
+          ("rnn", "relu"): torch.rnn_relu}  # PyTorch's fused kernels, as nn.LSTM / nn.GRU / nn.RNN call them
+
+
+def _augmented_run(spec: dict, weights: dict, inputs: torch.Tensor, aug_weight: torch.Tensor):
+    """One layer run on inputs [x_t, z_t] with weight_ih = [W_ih | aug_weight]: PyTorch's fused kernel called
+    directly (no module to build), or an ElementwiseRNN for the activations nn.RNN lacks.
+    -> out (T, B, P), c_T (B, H) for the LSTM (else None)."""
+    w_ih = torch.cat([weights["weight_ih"], aug_weight], dim=1)
+    B, H, P = inputs.shape[1], spec["hidden_size"], spec.get("proj_size") or spec["hidden_size"]
+    fused = _FUSED.get((spec["cell"], spec["activation"]))
+    if fused is None:
+        layer = empty_model(spec["cell"], w_ih.shape[1], H, 1, spec["activation"], w_ih.dtype)
+        with torch.no_grad():
+            for name in ("weight_hh", "bias_ih", "bias_hh"):
+                getattr(layer, f"{name}_l0").copy_(weights[name])
+            layer.weight_ih_l0.copy_(w_ih)
+        layer.requires_grad_(False)
+        return layer(inputs)[0], None
+    params = [w_ih, weights["weight_hh"], weights["bias_ih"], weights["bias_hh"]]
+    h_0 = inputs.new_zeros(1, B, P)
+    if spec["cell"] != "lstm":
+        return fused(inputs, h_0, params, True, 1, 0.0, False, False, False)[0], None
+    if "weight_hr" in weights:
+        params.append(weights["weight_hr"])
+    out, _, c_n = fused(inputs, (h_0, inputs.new_zeros(1, B, H)), params, True, 1, 0.0, False, False, False)
+    return out, c_n[0]
+
+
+def _finite(a: torch.Tensor) -> bool:
+    """Whether every value is finite, in one reduction: min and max are NaN if any value is."""
+    lo, hi = torch.aminmax(a)
+    return bool((lo > -torch.inf) & (hi < torch.inf))
 
 
 def _first_nonfinite(arrays: list[torch.Tensor], last: bool) -> int | None:
     """First (or, for backward passes, last) timestep where any (T, ...) array is inf or NaN."""
+    if all(_finite(a) for a in arrays):
+        return None
     bad = torch.zeros(arrays[0].shape[0], dtype=torch.bool)
     for a in arrays:
         bad |= ~torch.isfinite(a).flatten(1).all(1)
     idx = torch.nonzero(bad).flatten()
-    if len(idx) == 0:
-        return None
     return int(idx[-1] if last else idx[0])
 
 
-# Below this a float32 sum of squares may have lost terms: squares under 1.2e-38 are flushed to 0
-# (see flush_denormals), which for a norm of 1e-12 is a relative error under 1e-14 per unit.
-_SMALL_NORM = 1e-12
-
-
-def _redo_in_float64(values: torch.Tensor, rows_of, compute) -> torch.Tensor:
-    """values (T, ...) float64; rows that are non-finite or tiny (possibly under- or overflowed in
-    the computing dtype) are recomputed by compute(rows_of(mask)) in float64."""
-    redo = ~torch.isfinite(values) | (values.abs() < _SMALL_NORM)
-    if redo.any():
-        values[redo] = compute(*rows_of(redo))
-    return values
-
-
 def _norm(a: torch.Tensor) -> torch.Tensor:
-    """||a||_2 over the last dim, in float64: rows whose float32 norm may have under- or overflowed
-    (a sum of squares of 1e-23 is 0 in float32) are redone in float64.  (T, B, H) -> (T, B)."""
-    if a.dtype == torch.float64:
-        return a.norm(dim=-1)
-    return _redo_in_float64(a.norm(dim=-1).double(), lambda m: (a[m],), lambda rows: rows.double().norm(dim=-1))
+    """||a||_2 over the last dim, summed in float64: float32 squares of 1e-23 would be 0, of 1e20 inf.
+    (..., H) -> (...)."""
+    return torch.linalg.vector_norm(a, dim=-1, dtype=torch.float64)
 
 
 def _step_contribution_norms(delta: torch.Tensor, h_prev: torch.Tensor) -> torch.Tensor:
     """||C_t||_F, C_t = sum_b delta_t^(b) h_{t-1}^(b)T, without forming C_t:
-    ||C_t||_F^2 = sum_{b,b'} (delta_b . delta_b')(h_b . h_b').  (T, B, G*H), (T, B, H) -> (T,) float64."""
-    def frobenius(d, h):  # float64 sqrt of the sum of Gram products, (t, B, .) -> (t,)
-        sq = (torch.bmm(d, d.transpose(1, 2)).double() * torch.bmm(h, h.transpose(1, 2)).double()).sum((1, 2))
-        return sq.clamp_min(0).sqrt()
-    norms = frobenius(delta, h_prev)
-    if delta.dtype == torch.float64:
-        return norms
-    # h_0 = 0 makes C_1 exactly 0; _redo_in_float64 recomputes it too, and finds 0 again
-    return _redo_in_float64(norms, lambda m: (delta[m], h_prev[m]),
-                            lambda d, h: frobenius(d.double(), h.double()))
+    ||C_t||_F^2 = sum_{b,b'} (delta_b . delta_b')(h_b . h_b'), in float64 (float32 Gram products of
+    vanishing gradients underflow).  (T, B, G*H), (T, B, H) -> (T,) float64."""
+    d, h = delta.double(), h_prev.double()
+    sq = (torch.bmm(d, d.transpose(1, 2)) * torch.bmm(h, h.transpose(1, 2))).sum((1, 2))
+    return sq.clamp_min(0).sqrt()
 
 
 def _external_gradient(v: torch.Tensor, T: int, B: int) -> torch.Tensor:
@@ -145,13 +145,12 @@ def _augmented_backward(spec, math, weights, x, e_h, e_c=None):
         for w, e, ec in zip(weights, e_h, e_c):
             w_hh = w["weight_hh"]
             aug_w = w_hh if math.aug == "recurrent" else torch.eye(w_hh.shape[0], dtype=w_hh.dtype)
-            layer = _augmented_layer(spec, w, layer_in.shape[-1], aug_w)
             z = torch.zeros(T, B, aug_w.shape[1], dtype=w_hh.dtype, requires_grad=True)
-            out, state = layer(torch.cat([layer_in, z], dim=-1))  # (T, B, P)
+            out, c_last = _augmented_run(spec, w, torch.cat([layer_in, z], dim=-1), aug_w)  # (T, B, P)
             if e is not None:
                 loss = loss + (out * e).sum((0, 2))  # (B,) sum_t e_t . h_t
             if ec is not None:
-                loss = loss + (state[1][0] * ec).sum(-1)  # (B,) e_c . c_T
+                loss = loss + (c_last * ec).sum(-1)  # (B,) e_c . c_T
             zs.append(z)
             outs.append(out)
             layer_in = out
@@ -183,11 +182,9 @@ def backprop_layers(model: nn.Module, x: torch.Tensor, e_h: list, e_c: list | No
 
 @torch.no_grad()
 def _layer_forward(math, x, h, w):
-    """Pre-activations of all steps in two matmuls, then the cell's element-wise forward."""
-    h_prev = shift_down(h)  # (T, B, H), h_0 = 0
-    a_x = x @ w["weight_ih"].T + w["bias_ih"]  # (T, B, G*H)
-    a_h = h_prev @ w["weight_hh"].T + w["bias_hh"]  # (T, B, G*H)
-    return math.forward(a_x, a_h, h_prev), h_prev
+    """The cell's forward quantities (models.recurrence) from its inputs x and hidden states h (T, B, P)."""
+    h_prev = shift_down(h)  # (T, B, P), h_0 = 0
+    return math.forward(x, h_prev, h, w), h_prev
 
 
 def probe(cfg: ProbeConfig, model: nn.Module | None = None, inputs: torch.Tensor | None = None,
@@ -259,10 +256,10 @@ def _probe(cfg, model, inputs, readout, paths=True, keep_path_vectors=False) -> 
         layer_grads[k] = back.grad_h
         # seed 003's split of step t's gradient into its paths (models/paths.py); norms only, unless asked
         # (not split for a projected LSTM, whose W_hh is (4H, P); a sequence loss reaches the top layer from above)
-        vectors = {} if spec["proj_size"] or not paths else path_vectors(spec["cell"], fwd, back, weights[k]["weight_hh"],
-                                                             None if k == L - 1 and v.dim() < 3 else e)
-        path_layers[k] = {name: _norm(vec) for name, vec in vectors.items()}
-        vector_layers[k] = vectors if keep_path_vectors else None
+        names, vectors = ((), None) if spec["proj_size"] or not paths else path_vectors(
+            spec["cell"], fwd, back, weights[k]["weight_hh"], None if k == L - 1 and v.dim() < 3 else e)
+        path_layers[k] = {} if vectors is None else dict(zip(names, _norm(vectors)))  # one norm op for all K
+        vector_layers[k] = dict(zip(names, vectors)) if keep_path_vectors else None
         if k == L - 1:
             fwd_top, back_top = fwd, back
         if k == 0:

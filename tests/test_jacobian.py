@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from models.jacobian import _top_ritz, jacobian_spectral_norm
+from models.jacobian import NOISE, _start_vector, _top_ritz, jacobian_spectral_norm
 
 
 def formed(w, d, d0):
@@ -128,3 +128,20 @@ def test_start_vector_on_the_second_singular_vector_still_finds_the_top(dtype):
     got = jacobian_spectral_norm(J.to(dtype), torch.ones(1, 1, H, dtype=dtype))  # d = 1, W = J
     torch.testing.assert_close(got.double(), torch.ones(1, dtype=torch.float64),
                                rtol=1e-5 if dtype == torch.float32 else 1e-9, atol=0)
+
+
+@pytest.mark.parametrize("with_d0", [False, True])
+def test_start_vector_is_the_largest_row_of_the_formed_jacobian(with_d0):
+    """The start is row j = argmax_j ||row_j|| of the formed J (G = 4 gate blocks, with and without d0),
+    normalised, plus a direction of size NOISE: its cosine with that row is 1 to O(NOISE^2)."""
+    G, H, N = 4, 24, 50
+    gen = torch.Generator().manual_seed(7)
+    w = torch.randn(G * H, H, generator=gen, dtype=torch.float64) / H**0.5
+    d = torch.randn(N, G, H, generator=gen, dtype=torch.float64)
+    d0 = torch.rand(N, H, generator=gen, dtype=torch.float64) if with_d0 else None
+    J = formed(w, d, d0)  # (N, H, H)
+    largest = J[torch.arange(N), J.norm(dim=2).argmax(1)]  # (N, H)
+    q = _start_vector(w, d, d0, seed=0)
+    torch.testing.assert_close(q.norm(dim=1), torch.ones(N, dtype=torch.float64), rtol=1e-12, atol=0)
+    cosine = (q * largest).sum(1) / largest.norm(dim=1)
+    assert (cosine > 1 - NOISE**2).all()  # the noise moves it by at most NOISE: 1 - cos <= NOISE^2 / 2
