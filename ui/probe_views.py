@@ -125,23 +125,23 @@ def connectivity_view(results: dict, colors: dict, key: str) -> None:
         downloads("connectivity", view_data.connectivity_frame, results, key)
 
 
-def folded(title: tuple[str, str], key: str, view: str):
-    """A view below the fold: an expander, shut by default, whose content the caller computes and sends only
-    while `.open` (the heatmaps and the Jacobian norms are most of a page's bytes and of the server's time).
-    Opening it reruns just the view's fragment; its state is in the URL as `<key>=true` (the explorer's:
-    `probe_show_gates=true`, ...), so a shared link opens it too."""
+def folded(title: tuple[str, str], key: str, view: str, draw) -> None:
+    """A view below the fold: an expander, shut by default, in which `draw()` runs (computing and sending the
+    view) only while it is open (the heatmaps and the Jacobian norms are most of a page's bytes and of the
+    server's time). Opening it reruns just the view's fragment; its state is in the URL as
+    `<key>_show_<view>=true` (the explorer's: `probe_show_gates=true`, ...), so a shared link opens it too."""
     assert view in FOLDED_VIEWS, view
-    return st.expander(tr(*title), key=f"{key}_show_{view}", on_change="rerun", bind="query-params")
+    box = st.expander(tr(*title), key=f"{key}_show_{view}", on_change="rerun", bind="query-params")
+    if box.open:
+        with box:
+            draw()
 
 
 @st.fragment
 def units_view(results: dict, key: str) -> None:
     """View 4: per-unit heatmap of |dL/dh_t|, or per-layer when any run has more than one layer."""
-    box = folded(("4 · Where the gradient goes: units and layers", "4 · 梯度的去向:单元与层"), key, "units")
-    if not box.open:
-        return
-    with box:
-        _units(results, key)
+    folded(("4 · Where the gradient goes: units and layers", "4 · 梯度的去向:单元与层"), key, "units",
+           lambda: _units(results, key))
 
 
 def _units(results: dict, key: str) -> None:
@@ -170,11 +170,7 @@ def _units(results: dict, key: str) -> None:
 @st.fragment
 def gates_view(results: dict, key: str) -> None:
     """View 5: one gate figure per gated run, side by side."""
-    box = folded(("5 · Gate activations", "5 · 门控激活值"), key, "gates")
-    if not box.open:
-        return
-    with box:
-        _gates(results, key)
+    folded(("5 · Gate activations", "5 · 门控激活值"), key, "gates", lambda: _gates(results, key))
 
 
 def _gates(results: dict, key: str) -> None:
@@ -194,18 +190,18 @@ def _gates(results: dict, key: str) -> None:
 def contributions_view(results: dict, colors: dict, key: str) -> None:
     """View 6: per-step contributions to dL/dW_hh and per-step Jacobian norms (the slowest: computed only
     when opened, and last)."""
-    box = folded(("6 · Sum of T sub-gradients and the Jacobian norms", "6 · T 个子梯度之和与雅可比范数"),
-                 key, "contributions")
-    if not box.open:
-        return
-    with box:
-        fig_col, _ = section(None, "contributions")
-        with fig_col:
-            chart(contributions_figure({k: r.grad_w_steps for k, r in results.items()}, jacobian_norms(results), colors,
-                                       title=tr("Per-step contributions and Jacobian norms", "每步贡献与雅可比范数"),
-                                       lang=language()),
-                  key=f"{key}_contributions")
-            downloads("contributions", view_data.contributions_frame, results, key)
+    folded(("6 · Sum of T sub-gradients and the Jacobian norms", "6 · T 个子梯度之和与雅可比范数"), key,
+           "contributions", lambda: _contributions(results, colors, key))
+
+
+def _contributions(results: dict, colors: dict, key: str) -> None:
+    fig_col, _ = section(None, "contributions")
+    with fig_col:
+        chart(contributions_figure({k: r.grad_w_steps for k, r in results.items()}, jacobian_norms(results), colors,
+                                   title=tr("Per-step contributions and Jacobian norms", "每步贡献与雅可比范数"),
+                                   lang=language()),
+              key=f"{key}_contributions")
+        downloads("contributions", view_data.contributions_frame, results, key)
 
 
 def show_probe_views(results: dict, key: str) -> None:
