@@ -82,7 +82,9 @@ def test_slider_moves_offline_and_shows_the_probe_at_that_value(chapter_two):
         rail.scroll_into_view_if_needed()
         box = rail.bounding_box()
         page.mouse.click(box["x"] + box["width"] * 0.98, box["y"] + box["height"] / 2)  # near the right end
-        page.wait_for_function("() => document.querySelector('.js-plotly-plot').layout.sliders[0].active > 12")
+        # The slider's `active` moves before the frame's data are drawn: wait for both, then read them together.
+        page.wait_for_function(f"""() => {{ const now = ({curve_js("RNN ||dL/dh_t||")})();
+            return now.active > 12 && now.y[0] !== {start["y"][0]!r}; }}""")
         after = page.evaluate(curve_js("RNN ||dL/dh_t||"))
         browser.close()
     value = WEIGHTS[after["active"]]
