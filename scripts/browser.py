@@ -39,12 +39,12 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def streamlit_server(app: str = "app.py", timeout: float = 90.0, warm: bool = False):
+def streamlit_server(app: str = "app.py", timeout: float = 90.0, warm: bool = False, watcher: str = "none"):
     """Yield the base URL of `streamlit run app` once its health endpoint answers; stop it after.
     warm=True starts it as `make run` does (`python -m scripts.serve`: app.py, imports and default probes
-    done before the first visitor; no file watching)."""
+    done before the first visitor), with server.fileWatcherType `watcher` (default none, as `make run`)."""
     port = free_port()
-    launcher = ["scripts.serve", "--server.fileWatcherType", "none"] if warm else ["streamlit", "run", app]
+    launcher = ["scripts.serve", "--server.fileWatcherType", watcher] if warm else ["streamlit", "run", app]
     cmd = [sys.executable, "-m", *launcher, "--server.headless", "true",
            "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"]
     log = tempfile.TemporaryFile()  # a file, not a pipe: a chatty server never blocks on a full pipe

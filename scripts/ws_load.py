@@ -13,14 +13,13 @@ the Train tab and --browsers real headless Chromiums change sliders and presets 
 users, in a child process at the lowest CPU priority) as canaries of what a person sees.
 
 Loopback only, bounded: --clients 1-60, --seconds 5-3600, and the whole run stops by itself within
---seconds + 2 x --timeout + 60 s. Without --url it starts its own server (scripts/browser.py) and stops it.
+--seconds + 2 x --timeout + 60 s. Without --url it starts its own server as `make class` does (scripts.serve) and stops it.
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
 import multiprocessing
-import os
 import random
 import time
 import urllib.parse
@@ -299,8 +298,7 @@ def main(argv=None) -> None:
         print(drive(args.url, args, args.pid))
         return
     from .browser import streamlit_server
-    os.environ["STREAMLIT_SERVER_FILE_WATCHER_TYPE"] = args.file_watcher  # read by the server it starts
-    with streamlit_server() as url:
+    with streamlit_server(warm=True, watcher=args.file_watcher) as url:  # started as `make class` starts it
         print(drive(url, args, child_pid(int(url.rsplit(":", 1)[1]))))
 
 

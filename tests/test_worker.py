@@ -26,3 +26,27 @@ def test_a_running_training_caps_the_workers_threads_and_its_end_restores_them()
     finally:
         limiter.release()
     assert worker.run(torch.get_num_threads) == server
+
+
+def test_a_task_started_while_the_other_worker_is_busy_gets_one_thread():
+    """Two probes at once share the two cores: the second runs on 1 torch thread, the next lone one on all."""
+    if torch.get_num_threads() == 1:
+        pytest.skip("one core: every task runs on 1 thread anyway")
+    started, release = threading.Event(), threading.Event()
+
+    def hold():
+        started.set()
+        assert release.wait(10)
+        return torch.get_num_threads()
+
+    first = threading.Thread(target=lambda: out.append(worker.run(hold)))
+    out: list = []
+    first.start()
+    assert started.wait(10)
+    try:
+        assert worker.run(torch.get_num_threads) == 1
+    finally:
+        release.set()
+        first.join(10)
+    assert out == [torch.get_num_threads()]  # the first task kept the server's count
+    assert worker.run(torch.get_num_threads) == torch.get_num_threads()
