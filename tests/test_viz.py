@@ -166,3 +166,12 @@ def test_label_colors_reuse_cell_colours_once():
 def test_spans_finds_runs():
     assert spans(np.array([1, 1, 0, 1, 0, 0, 1, 1], dtype=bool)) == [(0, 1), (3, 3), (6, 7)]
     assert spans(np.zeros(4, dtype=bool)) == []
+
+
+def test_axes_keep_fixed_margins_and_the_projector_lets_them_grow():
+    """Streamlit's theme sets automargin on; our figures turn it off (one draw per redraw, not two)."""
+    from viz.style import projector
+    fig = gradient_norm_figure({"RNN": decaying()}, COLORS)
+    axes = [*fig.select_xaxes(), *fig.select_yaxes()]
+    assert axes and all(ax.automargin is False for ax in axes)
+    assert all(ax.automargin is True for ax in [*projector(fig).select_xaxes(), *projector(fig).select_yaxes()])
