@@ -66,11 +66,6 @@ def reverse_linear_scan(decay: torch.Tensor, drive: torch.Tensor) -> torch.Tenso
     return _scan(decay, drive, reverse=True)
 
 
-def shift_up(x: torch.Tensor) -> torch.Tensor:
-    """out_t = x_{t+1}, out_{T-1} = 0: what step t+1 sends back to step t."""
-    return torch.cat([x[1:], torch.zeros_like(x[:1])])
-
-
 def shift_down(x: torch.Tensor, first: torch.Tensor | None = None) -> torch.Tensor:
     """out_t = x_{t-1}, out_0 = first (zeros by default): the previous state."""
     first = torch.zeros_like(x[:1]) if first is None else first.unsqueeze(0)

@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from models.scan import linear_scan, reverse_linear_scan, shift_down, shift_up
+from models.scan import linear_scan, reverse_linear_scan, shift_down
 
 
 @pytest.mark.parametrize("T", [1, 2, 3, 5, 64, 100])
@@ -24,6 +24,5 @@ def test_scans_match_loops(T):
 
 def test_shifts():
     x = torch.arange(4.0)
-    assert shift_up(x).tolist() == [1, 2, 3, 0]
     assert shift_down(x).tolist() == [0, 0, 1, 2]
     assert shift_down(x, torch.tensor(9.0)).tolist() == [9, 0, 1, 2]
