@@ -13,7 +13,8 @@ the Train tab and --browsers real headless Chromiums change sliders and presets 
 users, in a child process at the lowest CPU priority) as canaries of what a person sees.
 
 Loopback only, bounded: --clients 1-60, --seconds 5-3600, and the whole run stops by itself within
---seconds + 2 x --timeout + 60 s. Without --url it starts its own server as `make class` does (scripts.serve) and stops it.
+--seconds + 2 x --timeout + 60 s. Without --url it starts its own server as `make class` does
+(scripts.serve) and stops it.
 """
 from __future__ import annotations
 

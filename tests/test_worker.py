@@ -39,8 +39,8 @@ def test_a_task_started_while_the_other_worker_is_busy_gets_one_thread():
         assert release.wait(10)
         return torch.get_num_threads()
 
-    first = threading.Thread(target=lambda: out.append(worker.run(hold)))
     out: list = []
+    first = threading.Thread(target=lambda: out.append(worker.run(hold)))
     first.start()
     assert started.wait(10)
     try:
