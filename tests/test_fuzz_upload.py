@@ -61,10 +61,11 @@ def outcome(data: bytes, name: str) -> str:
 
 
 def run_counted(prop, *strategies, examples: int) -> Counter:
-    """Run `prop(*values) -> str` under hypothesis for `examples` cases and count its outcomes."""
+    """Run `prop(*values) -> str` under hypothesis for `examples` cases and count its outcomes.
+    Derandomized: the same cases on every run, so a count a test asserts on cannot flake."""
     counts = Counter()
 
-    @settings(max_examples=examples, deadline=None, database=None,
+    @settings(max_examples=examples, deadline=None, database=None, derandomize=True,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
     @given(st.tuples(*strategies))
     def check(values):
@@ -281,7 +282,10 @@ def test_tensors_of_any_shape_and_dtype_are_read_or_refused_with_the_shape():
         if result == "accepted":
             assert len(shape) == 3 and shape[2] == 3 and not dtype.is_complex
         return result
-    counts = run_counted(prop, st.lists(st.integers(0, 4), max_size=4), dtypes, TENSOR_NAMES, st.booleans(), examples=200)
+    # Any shape, and half the time a (., ., 3) one: a 3-d shape ending in 3 is ~4% of the first alone.
+    shapes = st.one_of(st.lists(st.integers(0, 4), max_size=4), st.tuples(st.integers(0, 4), st.integers(0, 4),
+                                                                           st.just(3)).map(list))
+    counts = run_counted(prop, shapes, dtypes, TENSOR_NAMES, st.booleans(), examples=200)
     assert counts["accepted"] > 0 and counts["refused"] > 0
 
 
