@@ -9,7 +9,8 @@ waits for it. The pool is the only thing here shared across sessions; it holds n
 Torch threads per task: the server's own count, or 1 while a training runs (`TrainingLimiter`
 calls `set_threads`) or while the other worker is busy, so concurrent probes and trainings share the
 cores instead of oversubscribing them (30 WebSocket sessions, think time 5 s, `scripts.ws_load`:
-p95 change -> script finished 4.1 s with the server's count on both workers, 2.9-3.1 s with 1 per task).
+p95 change -> script finished 4.1 s with the server's count on both workers, 3.1 s with this rule,
+2.9 s with OMP_NUM_THREADS=1 for every thread).
 """
 from __future__ import annotations
 
