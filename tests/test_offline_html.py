@@ -3,6 +3,8 @@
 The slider is moved with the mouse like a reader would; the curve it then shows must equal `models.probe` at
 the slider's value, computed here. Sizes stay under the issue's 10 MB per chapter.
 """
+import importlib.util
+import json
 import re
 
 import numpy as np
@@ -45,11 +47,43 @@ def counts_zh():
     return section, lesson_html([section], "课程", "", "zh")
 
 
+def plotted_figures(html: str) -> list[dict]:
+    """Each `Plotly.newPlot(div, data, layout, config)` of the file, decoded as the browser decodes it.
+
+    Plotly writes its JSON with orjson (literal characters) when that is installed and with Python's json
+    (`\\uXXXX` escapes) otherwise: the raw text differs, the decoded figure does not."""
+    decoder, figures = json.JSONDecoder(), []
+    for match in re.finditer(r"Plotly\.newPlot\(\s*", html):
+        args, at = [], match.end()
+        for _ in range(4):  # the div id, data, layout, config
+            value, at = decoder.raw_decode(html, at)
+            args.append(value)
+            at = re.compile(r"\s*,?\s*").match(html, at).end()
+        figures.append({"div": args[0], "data": args[1], "layout": args[2]})
+    return figures
+
+
 def test_chinese_file_has_chinese_text_and_figure_words(counts_zh):
     html = counts_zh[1]
-    assert "参数数量" in html and "教程公式 G(n(m+n)+n)" in html and 'lang="zh-CN"' in html
+    assert "参数数量" in html and 'lang="zh-CN"' in html  # the page's own text is written as characters
+    (figure,) = plotted_figures(html)
+    assert [t["name"] for t in figure["data"]][:2] == ["教程公式 G(n(m+n)+n)", "PyTorch"]  # the legend as drawn
     n = 32  # the slider's default frame: PyTorch's count for nn.LSTM(1, 32), 4(n(1+n)+2n)
     assert f"nn.LSTM(1, {n}) 有 {4 * (n * (1 + n) + 2 * n):,} 个参数" in html
+
+
+def test_figures_decode_the_same_whichever_json_engine_wrote_them(counts_zh):
+    """The same section written by Python's json (escapes) and, where installed, orjson (characters)."""
+    import plotly.io as pio
+    engines = ["json"] + (["orjson"] if importlib.util.find_spec("orjson") else [])
+    pages = []
+    for engine in engines:
+        before, pio.json.config.default_engine = pio.json.config.default_engine, engine
+        try:
+            pages.append(plotted_figures(lesson_html([counts_zh[0]], "课程", "", "zh")))
+        finally:
+            pio.json.config.default_engine = before
+    assert all(p == pages[0] for p in pages) and pages[0][0]["layout"]["title"]["text"].startswith("一层")
 
 
 def test_largest_chapter_fits_in_ten_megabytes(counts_zh):
