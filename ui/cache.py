@@ -6,6 +6,10 @@ Sharing the one object keeps that memo across reruns and lets views 1-3 draw bef
 for it; a pickled copy per hit (cache_data) would recompute it on every rerun. The shared result
 is read-only: its arrays are frozen here and nothing in the app assigns to it. Figures are never
 cached, only arrays.
+
+Under `make class` (several server processes) a layer on disk sits below it (`ui.disk_cache`, on when
+$GRADIENT_FLOW_PROBE_CACHE names a directory): a probe one process computed, and its Jacobian norms once
+computed, are read by the others instead of computed again. `make run`, one process, goes without it.
 """
 from __future__ import annotations
 
@@ -18,7 +22,7 @@ import streamlit as st
 from models import ProbeConfig, ProbeResult, probe
 from viz.style import CELL_NAMES
 
-from . import worker
+from . import disk_cache, worker
 from .i18n import tr
 from .settings import AppSettings
 
@@ -40,8 +44,21 @@ def freeze(r: ProbeResult) -> ProbeResult:
 
 @st.cache_resource(max_entries=12, show_spinner=False)
 def cached_probe(cfg: ProbeConfig) -> ProbeResult:
-    """probe(cfg), shared read-only by every session; computed on a long-lived worker (ui/worker.py)."""
-    return freeze(worker.run(probe, cfg))
+    """probe(cfg), shared read-only by every session; computed on a long-lived worker (ui/worker.py), or read
+    from the machine's disk cache when another process computed it."""
+    disk = disk_cache.shared()
+    if disk is None:
+        return freeze(worker.run(probe, cfg))
+    return disk.get_or_compute(cfg, lambda: freeze(worker.run(probe, cfg)))
+
+
+def _shared_jacobian(r: ProbeResult, store: bool) -> None:
+    """With the disk cache: read r's Jacobian norms from it if another process stored them (store=False), or
+    store the ones computed here (store=True). Only for results that came from it (`owns`): an uploaded
+    model's result may have a cached probe's config."""
+    disk = disk_cache.shared()
+    if disk is not None and disk.owns(r):
+        disk.store_jacobian_norm(r) if store else disk.attach_jacobian_norm(r)
 
 
 def jacobian_norms(results: dict[str, ProbeResult]) -> dict[str, np.ndarray]:
@@ -53,10 +70,12 @@ def jacobian_norms(results: dict[str, ProbeResult]) -> dict[str, np.ndarray]:
     """
     text, bar = tr("Computing Jacobian norms…", "正在计算雅可比范数…"), None
     for i, r in enumerate(results.values()):
+        _shared_jacobian(r, store=False)
         blocks = r.jacobian_norm_progress()  # yields nothing when already known
         while (done := worker.run(next, blocks, None)) is not None:
             bar = bar or st.progress(0.0, text=text)
             bar.progress((i + done) / len(results), text=text)
+        _shared_jacobian(r, store=True)
     if bar is not None:
         bar.empty()
     return {label: r.jacobian_norm for label, r in results.items()}
@@ -101,5 +120,9 @@ def warm_up(wait: bool = False) -> None:
 def _warm() -> None:
     for cell in AppSettings().cells:
         r = cached_probe(AppSettings().probe_config(cell))
-        worker.run(lambda: r.jacobian_norm)  # the memo lives on the shared result: view 6 finds it computed
+        disk = disk_cache.shared()
+        if disk is None:
+            worker.run(lambda: r.jacobian_norm)  # the memo lives on the shared result: view 6 finds it computed
+        else:  # N processes start at once: one computes, the others read its file
+            disk.jacobian_once(r, lambda: worker.run(lambda: r.jacobian_norm))
 
