@@ -38,6 +38,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def healthy(url: str, timeout: float = 2.0) -> bool:
+    """Whether the Streamlit server (or the proxy) at `url` answers its health check."""
+    with contextlib.suppress(OSError):
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=timeout) as resp:
+            return resp.status == 200
+    return False
+
+
 @contextlib.contextmanager
 def streamlit_server(app: str = "app.py", timeout: float = 90.0, warm: bool = False, watcher: str = "none"):
     """Yield the base URL of `streamlit run app` once its health endpoint answers; stop it after.
@@ -56,10 +64,8 @@ def streamlit_server(app: str = "app.py", timeout: float = 90.0, warm: bool = Fa
             if proc.poll() is not None:
                 log.seek(0)
                 raise RuntimeError(f"streamlit exited with {proc.returncode}: {log.read().decode()[-2000:]}")
-            with contextlib.suppress(OSError):
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
-                    if resp.status == 200:
-                        break
+            if healthy(url):
+                break
             if time.monotonic() > deadline:
                 raise TimeoutError(f"streamlit did not answer on {url} within {timeout:.0f} s")
             time.sleep(0.2)

@@ -30,12 +30,11 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import proxy
-from .browser import free_port
+from .browser import free_port, healthy
 
 ROOT = Path(__file__).resolve().parent.parent
 STREAMLIT_OPTIONS = ["--server.address", "127.0.0.1", "--server.headless", "true", "--server.maxUploadSize", "50",
@@ -277,13 +276,6 @@ class Running:
                 index, pid = (match.group(1), match.group(2)) if match.group(1) else (match.group(3), match.group(4))
                 pids[int(index) - 1] = int(pid)
         return [pids[i] for i in range(len(self.ports))]
-
-
-def healthy(url: str, timeout: float = 2.0) -> bool:
-    with contextlib.suppress(OSError):
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=timeout) as resp:
-            return resp.status == 200
-    return False
 
 
 @contextlib.contextmanager

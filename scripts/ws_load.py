@@ -1,6 +1,7 @@
 """Load generator that does not render: N clients of Streamlit's own WebSocket protocol against one server.
 
     python -m scripts.ws_load [--clients 30] [--seconds 600] [--browsers 2] [--trainings 0] [--url URL --pid PID]
+    python -m scripts.ws_load --processes 1,2 [...]    # through `make class`'s proxy: 1 process, then 2, one table
 
 Each client opens a session of the explorer (a fresh seed each), then repeats until --seconds: one widget
 change (sequence length, hidden size or batch size: a rerun carrying the new widget state, as a browser
@@ -13,8 +14,11 @@ the Train tab and --browsers real headless Chromiums change sliders and presets 
 users, in a child process at the lowest CPU priority) as canaries of what a person sees.
 
 Loopback only, bounded: --clients 1-60, --seconds 5-3600, and the whole run stops by itself within
---seconds + 2 x --timeout + 60 s. Without --url it starts its own server as `make class` does
-(scripts.serve) and stops it.
+--seconds + 2 x --timeout + 60 s (for each process count). Without --url it starts its own server as `make run`
+does (scripts.serve) and stops it. With --processes N,M,... it starts `make class`'s launcher
+(scripts.class_serve: N Streamlit processes behind HAProxy, a fresh class store and probe cache each time) on a
+free loopback port for each count in turn, drives its proxy, and ends with the counts side by side; memory and
+CPU are then the launcher's whole process tree (HAProxy and every Streamlit process).
 """
 from __future__ import annotations
 
@@ -32,7 +36,7 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 
 from .load_test import percentile
-from .server_watch import child_pid, status_kb, tree
+from .server_watch import child_pid, cpu_seconds, status_kb, tree
 
 PAGE = "explorer"
 # widget key -> values a client moves it between (small enough that 30 clients stay in the server's caps)
@@ -54,6 +58,7 @@ class Tally:
     errors: dict = field(default_factory=dict)
     details: list = field(default_factory=list)
     rss: list = field(default_factory=list)  # (s since start, MiB)
+    cpu: float | None = None  # CPU seconds the server's process tree used during the run
 
     def error(self, kind: str, detail: str = "") -> None:
         self.errors[kind] = self.errors.get(kind, 0) + 1
@@ -192,6 +197,7 @@ async def watch_memory(pid: int | None, every: float, tally: Tally, start: float
 async def run_clients(url: str, args, pid: int | None = None) -> Tally:
     """All clients against the server at `url`, with the memory watch; returns what they saw."""
     tally, start = Tally(), time.monotonic()
+    cpu_before = None if pid is None else cpu_seconds(tree(pid))
     memory = asyncio.create_task(watch_memory(pid, args.rss_every, tally, start))
     users = [client(url, i, args, tally) for i in range(args.clients)]
     try:
@@ -201,6 +207,7 @@ async def run_clients(url: str, args, pid: int | None = None) -> Tally:
     memory.cancel()
     if pid is not None:
         tally.rss.append((time.monotonic() - start, rss_mib(pid)))
+        tally.cpu = cpu_seconds(tree(pid)) - cpu_before
     return tally
 
 
@@ -233,6 +240,10 @@ def report(args, tally: Tally, browsers=None) -> str:
         f"a change p50 {kb(tally.change_bytes, 0)} KB (charts {kb(tally.change_bytes, 1)} KB)",
         f"errors: {sum(tally.errors.values())} {tally.errors or ''}" + "".join(f"\n  {d}" for d in tally.details),
     ]
+    if tally.cpu is not None:
+        runs = len(tally.finished) + len(tally.opens)
+        lines.append(f"server CPU: {tally.cpu:.1f} core-s, {1000 * tally.cpu / max(runs, 1):.0f} ms a script run "
+                     f"({runs} runs: opens and changes)")
     if tally.rss:
         lines.append("server RSS: " + ", ".join(f"{t:.0f} s {m:.0f} MiB" for t, m in tally.rss))
         later = [m for t, m in tally.rss if t >= 300]
@@ -261,6 +272,8 @@ def parse(argv=None):
                              "watching, an edit in the tree unloads modules under running sessions)")
     parser.add_argument("--url", default=None, help="a running server on loopback (default: start one)")
     parser.add_argument("--pid", type=int, default=None, help="that server's PID, for its memory")
+    parser.add_argument("--processes", default=None, help="comma-separated counts of Streamlit processes (1-8 "
+                        "each): start `make class`'s launcher with each in turn and drive its proxy")
     args = parser.parse_args(argv)
     if not (1 <= args.clients <= 60 and 5 <= args.seconds <= 3600 and 0 <= args.browsers <= 4
             and 0 <= args.trainings <= 4 and 1 <= args.timeout <= 600 and args.rss_every >= 1):
@@ -268,13 +281,16 @@ def parse(argv=None):
                      "--timeout 1-600, --rss-every >= 1")
     try:
         args.url = None if args.url is None else check_url(args.url)
+        args.processes = [] if args.processes is None else [int(n) for n in args.processes.split(",")]
     except ValueError as exc:
         parser.error(str(exc))
+    if not all(1 <= n <= 8 for n in args.processes) or len(args.processes) > 4 or (args.processes and args.url):
+        parser.error("--processes: up to 4 counts of 1-8, and not with --url")
     return args
 
 
-def drive(url: str, args, pid: int | None) -> str:
-    """The WebSocket clients, and the browser users in a child process if any; the report."""
+def drive(url: str, args, pid: int | None) -> tuple[Tally, object]:
+    """The WebSocket clients, and the browser users in a child process if any: (their tally, the browsers')."""
     users, out = None, None
     if args.browsers or args.trainings:
         out = multiprocessing.get_context("fork").Queue()
@@ -290,17 +306,51 @@ def drive(url: str, args, pid: int | None) -> str:
         users.join(timeout=10)
         if users.is_alive():
             users.terminate()
-    return report(args, tally, browsers)
+    return tally, browsers
+
+
+def side_by_side(args, tallies: dict) -> str:
+    """One row per process count: the figures to compare."""
+    rows = ["| Streamlit processes | changes | change -> finished p50 / p95 | errors | server CPU a run | "
+            "memory, start -> end (peak) |", "|---|---|---|---|---|---|"]
+    for n, tally in tallies.items():
+        finished = [1000 * x for x in tally.finished]
+        runs = len(tally.finished) + len(tally.opens)
+        rss = [m for _, m in tally.rss] or [float("nan")]
+        rows.append(f"| {n} | {len(finished)} | {percentile(finished, 50):.0f} / {percentile(finished, 95):.0f} ms | "
+                    f"{sum(tally.errors.values())} | {1000 * (tally.cpu or 0) / max(runs, 1):.0f} ms | "
+                    f"{rss[0]:.0f} -> {rss[-1]:.0f} ({max(rss):.0f}) MiB |")
+    return f"{args.clients} clients, {args.seconds:.0f} s each run, think time {args.pause:g} s\n" + "\n".join(rows)
+
+
+def through_proxy(args) -> None:
+    """For each process count: `make class`'s launcher on loopback, the load through its proxy, its report."""
+    import tempfile
+
+    from .class_serve import started
+    tallies = {}
+    for n in args.processes:
+        with tempfile.TemporaryDirectory(prefix="ws-load-") as tmp:
+            extra = ["--class-dir", f"{tmp}/class", "--probe-cache", f"{tmp}/probes"]
+            with started(n, extra=extra) as run:
+                print(f"== {n} Streamlit process(es) behind HAProxy at {run.url}", flush=True)
+                tally, browsers = drive(run.url, args, run.proc.pid)
+        print(report(args, tally, browsers), flush=True)
+        tallies[n] = tally
+    print(side_by_side(args, tallies))
 
 
 def main(argv=None) -> None:
     args = parse(argv)
+    if args.processes:
+        through_proxy(args)
+        return
     if args.url is not None:
-        print(drive(args.url, args, args.pid))
+        print(report(args, *drive(args.url, args, args.pid)))
         return
     from .browser import streamlit_server
-    with streamlit_server(warm=True, watcher=args.file_watcher) as url:  # started as `make class` starts it
-        print(drive(url, args, child_pid(int(url.rsplit(":", 1)[1]))))
+    with streamlit_server(warm=True, watcher=args.file_watcher) as url:  # started as `make run` starts it
+        print(report(args, *drive(url, args, child_pid(int(url.rsplit(":", 1)[1])))))
 
 
 if __name__ == "__main__":

@@ -94,7 +94,8 @@ def run_probes(settings: AppSettings) -> tuple[dict[str, ProbeResult], dict[str,
     return results, errors
 
 
-_WARM = threading.Event()  # set once the warm-up has started in this process: a flag, no session data
+_WARM_LOCK = threading.Lock()
+_warm_thread: list[threading.Thread] = []  # the warm-up once started in this process (no session data)
 
 
 def warm_up(wait: bool = False) -> None:
@@ -106,15 +107,14 @@ def warm_up(wait: bool = False) -> None:
     Called by `python -m scripts.serve` (what `make run` and `make class` start) before the server takes
     any session, so the cold start happens before anyone waits. Not called on import: under AppTest (which
     has a runtime too) a warm-up thread would outlive the test's worker pool.
-    `wait=True` returns when it is done (for tests and the launcher's log).
+    `wait=True` returns when it is done, whoever started it (for tests and `scripts.serve`'s second freeze).
     """
-    if _WARM.is_set():
-        return
-    _WARM.set()
-    thread = threading.Thread(target=_warm, name="warm-up", daemon=True)
-    thread.start()
+    with _WARM_LOCK:
+        if not _warm_thread:
+            _warm_thread.append(threading.Thread(target=_warm, name="warm-up", daemon=True))
+            _warm_thread[0].start()
     if wait:
-        thread.join()
+        _warm_thread[0].join()
 
 
 def _warm() -> None:

@@ -68,9 +68,9 @@ def show_examples(settings: AppSettings) -> None:
         st.markdown(tr(f"After 50 steps: **{decay['final']:.8g}** (probe) vs 0.8^50 = {decay['power']:.8g}.",
                        f"50 步之后:**{decay['final']:.8g}**(探针)对比 0.8^50 = {decay['power']:.8g}。"))
     a, b, _ = st.columns([1, 1, 3])
-    a.download_button("CSV", data=to_csv(pd.concat([toy_table(toy).assign(table="toy_rnn"),
-                                                    count_table(ex["parameters"]).assign(table="parameters")])),
+    a.download_button("CSV", data=lambda: to_csv(pd.concat([toy_table(toy).assign(table="toy_rnn"),
+                                                            count_table(ex["parameters"]).assign(table="parameters")])),
                       file_name="worked_examples.csv", mime="text/csv", key="examples_csv", on_click="ignore",
-                      icon=":material/download:")
-    b.download_button("JSON", data=json.dumps(ex), file_name="worked_examples.json", mime="application/json",
+                      icon=":material/download:")  # the text is built only when clicked, as the views' downloads
+    b.download_button("JSON", data=lambda: json.dumps(ex), file_name="worked_examples.json", mime="application/json",
                       key="examples_json", on_click="ignore", icon=":material/download:")

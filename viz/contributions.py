@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 
 from .layout import axes, axis_suffix, grid
 from .marks import decade_bounds, log_axis, marks
-from .style import figure, time_axis
+from .style import figure, time_axis, trace
 from .text import word
 
 
@@ -30,8 +30,8 @@ def contributions_figure(grad_w_steps: dict, jacobian_norm: dict, colors: dict,
         ax = axes(row)
         for label, y in series.items():
             seq_len = max(seq_len, y.size + t0 - 1)
-            traces.append(go.Scatter(x=np.arange(t0, t0 + y.size), y=y, mode="lines", name=label, legendgroup=label,
-                                     showlegend=row == 1, line={"color": colors[label], "width": 3}, **ax))
+            traces.append(trace("scatter", x=np.arange(t0, t0 + y.size), y=y, mode="lines", name=label, legendgroup=label,
+                                showlegend=row == 1, line={"color": colors[label], "width": 3}, **ax))
             parts = marks(y, label, colors[label], floor, ceiling, t0=t0, lang=lang, **ax)
             traces.extend(parts[0]), shapes.extend(parts[1]), notes.extend(parts[2])
         layout[f"yaxis{axis_suffix(row, 1)}"].update(log_axis(floor, ceiling))

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from .style import figure
+from .style import figure, trace
 from .text import word
 
 
@@ -16,10 +16,10 @@ def decay_figure(curve, base: float, title: str | None = None, lang: str = "en")
     """curve: (steps + 1,) values base^k for k = 0..steps, as computed by the caller."""
     y = np.asarray(curve, dtype=np.float64)
     k = np.arange(y.size)
-    trace = go.Scatter(x=k, y=y, mode="lines+markers", name=f"{base}^k", line={"width": 3}, marker={"size": 5})
+    curve_trace = trace("scatter", x=k, y=y, mode="lines+markers", name=f"{base}^k", line={"width": 3}, marker={"size": 5})
     note = {"x": int(k[-1]), "y": float(np.log10(y[-1])) if y[-1] > 0 else 0.0, "showarrow": True, "arrowhead": 2,
             "ax": -90, "ay": 40, "bgcolor": "rgba(255, 255, 255, 0.8)", "text": f"{base}^{k[-1]} = {y[-1]:.6g}"}
     layout = {"xaxis": {"title": {"text": word("k (steps)", lang)}},
               "yaxis": {"type": "log", "exponentformat": "power", "title": {"text": f"{base}^k"}},
               "annotations": [note], "showlegend": False}
-    return figure([trace], layout, title or f"{base}^k: {word('a factor below 1, repeated', lang)}", height=360)
+    return figure([curve_trace], layout, title or f"{base}^k: {word('a factor below 1, repeated', lang)}", height=360)

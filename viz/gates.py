@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 
 from .binning import MAX_N, MAX_T, block_mean, compact
 from .layout import axes, axis_suffix, grid
-from .style import GATE_COLORS, HEATMAP_SCALE, figure, time_axis
+from .style import GATE_COLORS, HEATMAP_SCALE, figure, time_axis, trace
 from .text import word
 
 TANH_GATES = ("cell", "new")  # candidates, in (-1, 1); every other gate is a sigmoid, in (0, 1)
@@ -29,11 +29,13 @@ def gate_figure(gates: dict, title: str, max_t: int = MAX_T, max_n: int = MAX_N,
     for row, name in enumerate(names, start=2):
         g = np.asarray(gates[name], dtype=np.float64)  # (B, T, H)
         seq_len = g.shape[1]
-        traces.append(go.Scatter(x=np.arange(1, seq_len + 1), y=compact(g.mean(axis=(0, 2))), mode="lines", name=word(name, lang),
-                                 line={"color": GATE_COLORS.get(name, "#000000"), "width": 3}, **axes(1)))
+        traces.append(trace("scatter", x=np.arange(1, seq_len + 1), y=compact(g.mean(axis=(0, 2))), mode="lines",
+                            name=word(name, lang), line={"color": GATE_COLORS.get(name, "#000000"), "width": 3},
+                            **axes(1)))
         z, t, n = block_mean(g.mean(axis=0), max_t, max_n)  # (bins_t, bins_h)
-        traces.append(go.Heatmap(
-            x=compact(t), y=compact(n), z=compact(z.T), coloraxis="coloraxis2" if name in TANH_GATES else "coloraxis",
+        traces.append(trace(
+            "heatmap", x=compact(t), y=compact(n), z=compact(z.T),
+            coloraxis="coloraxis2" if name in TANH_GATES else "coloraxis",
             name=word(name, lang),
             showlegend=False,
             hovertemplate=f"t=%{{x}}<br>{word('unit', lang)} %{{y}}<br>{word(name, lang)}=%{{z:.3f}}<extra></extra>",

@@ -10,7 +10,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from .marks import decade_bounds, log_axis, marks
-from .style import figure, rgba, time_axis
+from .style import figure, rgba, time_axis, trace
 from .text import word
 
 
@@ -22,10 +22,10 @@ def batch_stats(a) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def _band(t, lo, hi, name: str, color: str, lang: str = "en") -> list:
     """Min-max band: an invisible lower edge, then the upper edge filled down to it."""
-    return [go.Scatter(x=t, y=lo, mode="lines", line={"width": 0}, showlegend=False, legendgroup=name,
-                       name=f"{name} {word('min', lang)}", hoverinfo="skip"),
-            go.Scatter(x=t, y=hi, mode="lines", line={"width": 0}, fill="tonexty", fillcolor=rgba(color, 0.2),
-                       legendgroup=name, name=f"{name} {word('min-max band', lang)}", hoverinfo="skip")]
+    return [trace("scatter", x=t, y=lo, mode="lines", line={"width": 0}, showlegend=False, legendgroup=name,
+                  name=f"{name} {word('min', lang)}", hoverinfo="skip"),
+            trace("scatter", x=t, y=hi, mode="lines", line={"width": 0}, fill="tonexty", fillcolor=rgba(color, 0.2),
+                  legendgroup=name, name=f"{name} {word('min-max band', lang)}", hoverinfo="skip")]
 
 
 def gradient_norm_figure(grad_h: dict, colors: dict, grad_c: dict | None = None, bound: dict | None = None,
@@ -49,22 +49,22 @@ def gradient_norm_figure(grad_h: dict, colors: dict, grad_c: dict | None = None,
         t, color = np.arange(1, mean.size + 1), colors[label]
         if band:
             traces.extend(_band(t, lo, hi, label, color, lang))
-        traces.append(go.Scatter(x=t, y=mean, mode="lines", name=f"{label} {quantity}", legendgroup=label,
-                                 line={"color": color, "width": 3}))
+        traces.append(trace("scatter", x=t, y=mean, mode="lines", name=f"{label} {quantity}", legendgroup=label,
+                            line={"color": color, "width": 3}))
         add(marks(mean, f"{label} {quantity.strip('|').removesuffix('_t')}", color, floor, ceiling, lang=lang))
         if label in c_means:
-            traces.append(go.Scatter(x=t, y=c_means[label], mode="lines", name=f"{label} ||dL/dc_t||",
-                                     legendgroup=label, line={"color": color, "width": 2, "dash": "dot"}))
+            traces.append(trace("scatter", x=t, y=c_means[label], mode="lines", name=f"{label} ||dL/dc_t||",
+                                legendgroup=label, line={"color": color, "width": 2, "dash": "dot"}))
             add(marks(c_means[label], f"{label} dL/dc", color, floor, ceiling, lang=lang))
         if label in h_means:
-            traces.append(go.Scatter(x=t, y=h_means[label], mode="lines", legendgroup=label,
-                                     name=f"{label} {word('direct path only', lang)}",
-                                     line={"color": color, "width": 2, "dash": "dashdot"}))
+            traces.append(trace("scatter", x=t, y=h_means[label], mode="lines", legendgroup=label,
+                                name=f"{label} {word('direct path only', lang)}",
+                                line={"color": color, "width": 2, "dash": "dashdot"}))
             add(marks(h_means[label], f"{label} {word('direct path', lang)}", color, floor, ceiling, lang=lang))
         if bound.get(label) is not None:
-            traces.append(go.Scatter(x=t, y=np.asarray(bound[label], dtype=np.float64), mode="lines",
-                                     name=f"{label} {word('bound', lang)} (γ||W_hh||)^(T-t)", legendgroup=label,
-                                     line={"color": color, "width": 2, "dash": "dash"}))
+            traces.append(trace("scatter", x=t, y=np.asarray(bound[label], dtype=np.float64), mode="lines",
+                                name=f"{label} {word('bound', lang)} (γ||W_hh||)^(T-t)", legendgroup=label,
+                                line={"color": color, "width": 2, "dash": "dash"}))
     seq_len = max((s[0].size for s in stats.values()), default=1)
     layout = {"xaxis": time_axis(seq_len, lang=lang), "yaxis": log_axis(floor, ceiling, quantity),
               "shapes": shapes, "annotations": notes}

@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 
 from .binning import MAX_N, MAX_T, block_mean, compact
 from .layout import axes, axis_suffix, grid
-from .style import HEATMAP_SCALE, figure, time_axis
+from .style import HEATMAP_SCALE, figure, time_axis, trace
 from .text import colon, word
 
 
@@ -56,8 +56,8 @@ def magnitude_heatmap_figure(mats: dict, row_title: str | None = None, value_nam
         z, t, n = block_mean(mats[label], max_t, max_n)
         z = log_magnitude(z)  # (bins_t, bins_n)
         zs.append(z[np.isfinite(z)])
-        traces.append(go.Heatmap(
-            x=compact(t), y=compact(n), z=compact(z.T), coloraxis="coloraxis", name=label,  # z rows = y = unit
+        traces.append(trace(
+            "heatmap", x=compact(t), y=compact(n), z=compact(z.T), coloraxis="coloraxis", name=label,  # z rows = y = unit
             **axes(1, col, len(labels)),
             hovertemplate=f"t=%{{x}}<br>{row_title} %{{y}}<br>log10 {value_name}=%{{z:.2f}}<extra>{label}</extra>"))
         layout[f"xaxis{axis_suffix(1, col, len(labels))}"].update(time_axis(np.shape(mats[label])[0], lang=lang))

@@ -9,7 +9,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from .marks import decade_bounds, log_axis
-from .style import CELL_COLORS, CELL_NAMES, SPARE_COLORS, figure, time_axis
+from .style import CELL_COLORS, CELL_NAMES, SPARE_COLORS, figure, time_axis, trace
 from .text import word
 from .training import curves_figure
 
@@ -31,9 +31,9 @@ def toy_rnn_figure(toy: dict, step: int, title: str, lang: str = "en") -> go.Fig
         y = [vecs[i][0] if i < step else None for i in range(T)]
         text = [_vec(vecs[i]) if i < step else "" for i in range(T)]
         label = name if lang == "en" else f"{name}({word(name, lang)})"
-        traces.append(go.Bar(x=t, y=y, name=label, text=text, textposition="outside", constraintext="none",
-                             marker={"color": TOY_COLORS[name]}, cliponaxis=False,
-                             hovertemplate=f"t=%{{x}}<br>{name} = %{{text}}<extra></extra>"))
+        traces.append(trace("bar", x=t, y=y, name=label, text=text, textposition="outside", constraintext="none",
+                            marker={"color": TOY_COLORS[name]}, cliponaxis=False,
+                            hovertemplate=f"t=%{{x}}<br>{name} = %{{text}}<extra></extra>"))
     top = max(max(v) for key in ("inputs", "hidden", "outputs") for v in toy[key])
     layout = {"barmode": "group", "xaxis": {**time_axis(T, lang=lang), "dtick": 1},
               "yaxis": {"title": {"text": word("first component", lang)}, "range": [0, top * 1.25]}}
@@ -46,10 +46,10 @@ def clipping_figure(steps, factor: float, threshold: float, title: str, lang: st
     after = before * factor
     t = np.arange(1, before.size + 1)
     floor, ceiling = decade_bounds([before[1:], after[1:]])  # C_1 = 0 (h_0 = 0): left off the axis range
-    traces = [go.Scatter(x=t[1:], y=before[1:], mode="lines", name=word("before clipping", lang),
-                         line={"color": CELL_COLORS["rnn"], "width": 3}),
-              go.Scatter(x=t[1:], y=after[1:], mode="lines", name=f"{word('after clipping at', lang)} {threshold:g}",
-                         line={"color": CELL_COLORS["lstm"], "width": 3, "dash": "dash"})]
+    traces = [trace("scatter", x=t[1:], y=before[1:], mode="lines", name=word("before clipping", lang),
+                    line={"color": CELL_COLORS["rnn"], "width": 3}),
+              trace("scatter", x=t[1:], y=after[1:], mode="lines", name=f"{word('after clipping at', lang)} {threshold:g}",
+                    line={"color": CELL_COLORS["lstm"], "width": 3, "dash": "dash"})]
     layout = {"xaxis": time_axis(before.size, lang=lang), "yaxis": log_axis(floor, ceiling, "||C_t||_F"),
               "legend": {"orientation": "h", "yanchor": "top", "y": -0.25, "x": 0}}
     return figure(traces, layout, title, height=420)
@@ -59,8 +59,9 @@ def parameter_figure(counts: dict, title: str, lang: str = "en") -> go.Figure:
     """counts: cell -> {"seed": G(n(m+n)+n), "pytorch": PyTorch's count}. Grouped bars, numbers on them."""
     cells = list(counts)
     names = [CELL_NAMES.get(c, c) for c in cells]
-    traces = [go.Bar(x=names, y=[counts[c][key] for c in cells], name=label, text=[f"{counts[c][key]:,}" for c in cells],
-                     textposition="outside", constraintext="none", cliponaxis=False, marker={"color": color})
+    traces = [trace("bar", x=names, y=[counts[c][key] for c in cells], name=label,
+                    text=[f"{counts[c][key]:,}" for c in cells], textposition="outside", constraintext="none",
+                    cliponaxis=False, marker={"color": color})
               for key, label, color in (("seed", word("seed formula G(n(m+n)+n)", lang), SPARE_COLORS[5]),
                                         ("pytorch", word("PyTorch", lang), CELL_COLORS["lstm"]))]
     top = max(v["pytorch"] for v in counts.values())

@@ -9,8 +9,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import plotly.graph_objects as go
 
+from .style import trace
 from .text import word
 
 PAD = 0.5  # decades of room around the floor/ceiling markers
@@ -57,13 +57,13 @@ def marks(y, name: str, color: str, floor: float, ceiling: float, xaxis: str = "
     traces, shapes, notes = [], [], []
     zero, bad = y == 0, ~np.isfinite(y)
     if zero.any():
-        traces.append(go.Scatter(
-            x=t[zero], y=np.full(int(zero.sum()), 10.0 ** floor), mode="markers", name=f"{name} = 0",
+        traces.append(trace(
+            "scatter", x=t[zero], y=np.full(int(zero.sum()), 10.0 ** floor), mode="markers", name=f"{name} = 0",
             marker={"symbol": "triangle-down", "size": 10, "color": color}, xaxis=xaxis, yaxis=yaxis,
             hovertemplate=f"t=%{{x}}: {word(ZERO_NOTE, lang)}<extra></extra>"))
     if bad.any():
-        traces.append(go.Scatter(
-            x=t[bad], y=np.full(int(bad.sum()), 10.0 ** ceiling), mode="markers", name=f"{name}: inf/NaN",
+        traces.append(trace(
+            "scatter", x=t[bad], y=np.full(int(bad.sum()), 10.0 ** ceiling), mode="markers", name=f"{name}: inf/NaN",
             marker={"symbol": "x", "size": 10, "color": color}, xaxis=xaxis, yaxis=yaxis,
             hovertemplate=f"t=%{{x}}: {word('overflowed (inf or NaN)', lang)}<extra></extra>"))
         for first, last in spans(bad):

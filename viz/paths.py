@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 
 from .layout import axes, axis_suffix, grid
 from .marks import decade_bounds, log_axis, marks
-from .style import PATH_COLORS, figure, time_axis
+from .style import PATH_COLORS, figure, time_axis, trace
 from .text import word
 
 DIRECT = ("forget_direct", "copy")  # the paths that skip W_hh: drawn thickest
@@ -64,23 +64,23 @@ def gradient_paths_figure(paths: dict, lang: str = "en", share: bool = False, ti
             seq_len = max(seq_len, y.size + 1)
             style = {"color": PATH_COLORS.get(name, "#000000"), "width": 4 if name in DIRECT else 2.5}
             seen = any(_cell_of(paths[prev]) == cell and name in paths[prev] for prev in labels[:row - 1])
-            trace = dict(x=x, y=y, name=path_label(cell, name, lang), legendgroup=f"{cell} {name}",
+            common = dict(x=x, y=y, name=path_label(cell, name, lang), legendgroup=f"{cell} {name}",
                          showlegend=not seen, **ax)  # one legend entry per (cell, path)
             if share:
-                traces.append(go.Scatter(mode="lines", stackgroup=f"s{row}", line={**style, "width": 0.5},
-                                         fillcolor=style["color"], **trace,
-                                         hovertemplate="t=%{x}: %{y:.1%}<extra>%{fullData.name}</extra>"))
+                traces.append(trace("scatter", mode="lines", stackgroup=f"s{row}", line={**style, "width": 0.5},
+                                    fillcolor=style["color"], **common,
+                                    hovertemplate="t=%{x}: %{y:.1%}<extra>%{fullData.name}</extra>"))
             else:
-                traces.append(go.Scatter(mode="lines", line=style, **trace))
-                parts = marks(y, f"{label} {trace['name']}", style["color"], floor, ceiling, lang=lang, **ax)
+                traces.append(trace("scatter", mode="lines", line=style, **common))
+                parts = marks(y, f"{label} {common['name']}", style["color"], floor, ceiling, lang=lang, **ax)
                 for m in parts[0]:  # markers of zeros / overflow: toggled with their path, no legend entry of their own
-                    m.update(showlegend=False, legendgroup=trace["legendgroup"])
+                    m.update(showlegend=False, legendgroup=common["legendgroup"])
                 traces.extend(parts[0]), shapes.extend(parts[1]), notes.extend(parts[2])
         if not share and label in totals:
             y = totals[label]
-            traces.append(go.Scatter(x=np.arange(1, y.size + 1), y=y, mode="lines", legendgroup="total",
-                                     name=word("sum of the paths", lang), showlegend=row == 1,
-                                     line={"color": "#000000", "width": 1.5, "dash": "dot"}, **ax))
+            traces.append(trace("scatter", x=np.arange(1, y.size + 1), y=y, mode="lines", legendgroup="total",
+                                name=word("sum of the paths", lang), showlegend=row == 1,
+                                line={"color": "#000000", "width": 1.5, "dash": "dot"}, **ax))
         y_axis = {"range": [0, 1], "tickformat": ".0%"} if share else log_axis(floor, ceiling)
         layout[f"yaxis{axis_suffix(row, 1)}"].update(y_axis)
     layout["yaxis"]["title"] = {"text": word("share of the paths' norms" if share else "norm of each path", lang)}

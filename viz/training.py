@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 from .binning import bin_edges
 from .heatmap import blank_note, decade_ticks, log_magnitude
 from .layout import axes, axis_suffix, grid
-from .style import CELL_COLORS, CELL_NAMES, HEATMAP_SCALE, figure, time_axis
+from .style import CELL_COLORS, CELL_NAMES, HEATMAP_SCALE, figure, time_axis, trace
 from .text import colon, word
 
 MAX_POINTS = 300  # points per curve at most
@@ -50,8 +50,9 @@ def curves_figure(curves: dict, title: str, y_title: str, log_y: bool = False, h
     for cell, values in curves.items():
         x, y = reduce_steps(values, max_points, how)
         name = CELL_NAMES.get(cell, cell)
-        traces.append(go.Scatter(x=x, y=y, mode="lines", name=name, line={"color": CELL_COLORS.get(cell), "width": 2.5},
-                                 hovertemplate=f"{word('step', lang)} %{{x:.0f}}<br>{y_title} %{{y:.4g}}<extra>{name}</extra>"))
+        traces.append(trace("scatter", x=x, y=y, mode="lines", name=name,
+                            line={"color": CELL_COLORS.get(cell), "width": 2.5},
+                            hovertemplate=f"{word('step', lang)} %{{x:.0f}}<br>{y_title} %{{y:.4g}}<extra>{name}</extra>"))
     shapes, notes = [], []
     if hline is not None:
         shapes.append({"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": hline, "y1": hline,
@@ -126,9 +127,9 @@ def gradient_flow_training_figure(snapshots: dict, title: str | None = None, max
         if np.isfinite(z).any():
             lows.append(np.nanmin(z))
             highs.append(np.nanmax(z))
-        traces.append(go.Heatmap(x=np.arange(1, T + 1), y=steps, z=z, coloraxis="coloraxis",
-                                 name=CELL_NAMES.get(cell, cell), **axes(1, col, cols),
-                                 hovertemplate=f"t=%{{x}}<br>{word('step', lang)} %{{y:.0f}}<br>"
+        traces.append(trace("heatmap", x=np.arange(1, T + 1), y=steps, z=z, coloraxis="coloraxis",
+                            name=CELL_NAMES.get(cell, cell), **axes(1, col, cols),
+                            hovertemplate=f"t=%{{x}}<br>{word('step', lang)} %{{y:.0f}}<br>"
                                                "log10 ||dL/dh_t||=%{z:.2f}<extra></extra>"))
         layout[f"xaxis{axis_suffix(1, col, cols)}"].update(time_axis(max(T, 1), lang=lang))
     lo, hi = (min(lows), max(highs)) if lows else (-1.0, 0.0)
