@@ -6,7 +6,8 @@
    `Teacher: http://HOST:PORT/lesson?class=CODE&key=SECRET` and `Students: http://HOST:PORT/lesson?class=CODE`
    (HOST: this machine's LAN address where it has one, else 127.0.0.1).
 2. Starts N Streamlit processes (default: one per core), each as `make run` starts one (`scripts.serve`: warmed,
-   gc frozen, no file watching) plus headless and uploads capped at 50 MB, on loopback ports, and HAProxy
+   gc frozen, no file watching) plus headless, uploads capped at 50 MB and no collection after each run
+   (STREAMLIT_OPTIONS), on loopback ports, and HAProxy
    (`scripts.proxy`) on address:port in front of them, its configuration in a temporary directory.
 3. Supervises: a process that exits is started again on its port (HAProxy's health check takes it out meanwhile
    and sends its browsers' next requests elsewhere); HAProxy too. Ctrl-C or SIGTERM stops everything: HAProxy
@@ -37,12 +38,19 @@ from . import proxy
 from .browser import free_port, healthy
 
 ROOT = Path(__file__).resolve().parent.parent
+# As `make run`, plus headless, uploads capped at 50 MB, and no full garbage collection after every script run
+# (runner.postScriptGC): it walks every live session's objects, ~10 ms a run with 30 students, and a student's page
+# reruns a poll fragment every second. Class profile, 30 students, 1 process, two A/B pairs in one run: poll p50
+# 124-167 -> 46-47 ms, a student's page rerun p50 539-598 -> 271-278 ms, server CPU 16-19 -> 13-15 core-s a
+# minute. Python's own generational collector still frees cycles (memory: `scripts.ws_load --seconds 1800`).
 STREAMLIT_OPTIONS = ["--server.address", "127.0.0.1", "--server.headless", "true", "--server.maxUploadSize", "50",
-                     "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]
+                     "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false",
+                     "--runner.postScriptGC", "false"]
 FAILED_START_S = 30.0  # a process that exits sooner than this after its start failed to start
 MAX_FAILED_STARTS = 5  # in a row: then the launcher gives up rather than loop
 STOP_GRACE_S = 10.0
 PROBE_CACHE_ENV = "GRADIENT_FLOW_PROBE_CACHE"  # read by ui.disk_cache: the probe cache's directory
+PUBLIC_URL_ENV = "GRADIENT_FLOW_PUBLIC_URL"  # read by the teacher's page: the address students reach (its QR code)
 
 
 def cores() -> int:
@@ -118,11 +126,11 @@ class Child:
 class Launcher:
     """The processes of one `make class`: build, start, supervise, stop."""
 
-    def __init__(self, args, workdir: Path):
+    def __init__(self, args, workdir: Path, public_url: str):
         self.args, self.workdir = args, workdir
         self.ports = [free_port() for _ in range(args.processes)]
         threads = max(1, cores() // args.processes)
-        env = {**os.environ, "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": str(threads),
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": str(threads), PUBLIC_URL_ENV: public_url,
                PROBE_CACHE_ENV: os.environ.get(PROBE_CACHE_ENV) or str(args.probe_cache)}
         if args.class_dir:
             env["GRADIENT_FLOW_CLASS_DIR"] = str(args.class_dir)
@@ -232,7 +240,8 @@ def main(argv=None) -> int:
     except ValueError as exc:  # the store's cap on classes
         print(exc, file=sys.stderr)
         return 2
-    teacher, students = links(f"http://{link_host(args.address)}:{args.port}", code, secret)
+    public_url = f"http://{link_host(args.address)}:{args.port}"
+    teacher, students = links(public_url, code, secret)
     print(f"Teacher: {teacher}\nStudents: {students}", flush=True)
 
     signal.signal(signal.SIGTERM, _on_signal)
@@ -240,7 +249,7 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory(prefix="gradient-flow-class-") as tmp:
         launcher, code = None, 1
         try:
-            launcher = Launcher(args, Path(tmp))
+            launcher = Launcher(args, Path(tmp), public_url)
             launcher.start()
             print("Give the students' link to the class (the teacher's link holds the key: keep it). "
                   "Ctrl-C stops the class.", flush=True)

@@ -35,6 +35,7 @@ from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 
+from . import ws_class
 from .load_test import percentile
 from .server_watch import child_pid, cpu_seconds, status_kb, tree
 
@@ -59,6 +60,12 @@ class Tally:
     details: list = field(default_factory=list)
     rss: list = field(default_factory=list)  # (s since start, MiB)
     cpu: float | None = None  # CPU seconds the server's process tree used during the run
+    # the class profile (scripts/ws_class.py): s per kind of run, s from a teacher's change to a student at it
+    runs: dict = field(default_factory=dict)
+    follow: list = field(default_factory=list)
+    followed: dict = field(default_factory=dict)  # student index -> changes it caught up with
+    expected_follows: int = 0
+    changes: int = 0
 
     def error(self, kind: str, detail: str = "") -> None:
         self.errors[kind] = self.errors.get(kind, 0) + 1
@@ -81,20 +88,35 @@ class Run:
 
 
 class Session:
-    """One Streamlit session over a WebSocket: rerun the page with widget states, read until it finishes."""
+    """One Streamlit session over a WebSocket, as a browser drives it: rerun a page with widget states (and one-shot
+    button presses), rerun a fragment on its timer, read until the run finishes.
 
-    def __init__(self, ws, query: str):
-        self.ws, self.query, self.widgets, self.states = ws, query, {}, {}
+    Kept from the runs: `widgets` (user key -> widget id), `elements` (user key -> the widget's proto, for its
+    options), `submits` (form id -> its submit button's id), `fragments` (fragment id -> interval, s, of the
+    fragments that rerun themselves: st.fragment(run_every=...))."""
+
+    def __init__(self, ws, query: str, page: str = PAGE):
+        self.ws, self.query, self.page, self.widgets, self.states = ws, query, page, {}, {}
+        self.elements, self.submits, self.fragments, self.once = {}, {}, {}, {}
         self.page_hash = ""  # the page's script hash once the server named it (a rerun of the same page)
 
-    async def rerun(self, timeout: float) -> Run:
+    def navigate(self, page: str, query: str = "") -> None:
+        """The next rerun opens `page` (as a click in the page list: widget states of the old page are dropped)."""
+        self.page, self.page_hash, self.query, self.states = page, "", query, {}
+
+    async def rerun(self, timeout: float, fragment_id: str | None = None) -> Run:
         msg = BackMsg()
         msg.rerun_script.query_string = self.query
         if self.page_hash:  # as a browser does: a page name on a later rerun reads as navigation, dropping widget states
             msg.rerun_script.page_script_hash = self.page_hash
         else:
-            msg.rerun_script.page_name = PAGE
-        msg.rerun_script.widget_states.widgets.extend(self.states.values())
+            msg.rerun_script.page_name = self.page
+        if fragment_id is not None:
+            msg.rerun_script.fragment_id, msg.rerun_script.is_auto_rerun = fragment_id, True
+        else:
+            self.fragments = {}  # a full run registers the page's timed fragments again
+        msg.rerun_script.widget_states.widgets.extend([*self.states.values(), *self.once.values()])
+        self.once = {}  # a button press is sent once
         start, first_chart, exceptions, received, chart_bytes = time.perf_counter(), None, [], 0, 0
         await self.ws.send(msg.SerializeToString())
         deadline = start + timeout
@@ -107,6 +129,11 @@ class Session:
                 self.page_hash = reply.navigation.page_script_hash or self.page_hash
             elif kind == "page_info_changed":
                 self.query = reply.page_info_changed.query_string
+            elif kind == "auto_rerun":
+                self.fragments[reply.auto_rerun.fragment_id] = reply.auto_rerun.interval
+            elif kind == "stop_auto_rerun":
+                for gone in reply.stop_auto_rerun.fragment_ids:
+                    self.fragments.pop(gone, None)
             elif kind == "delta" and reply.delta.WhichOneof("type") == "new_element":
                 element = reply.delta.new_element
                 name = element.WhichOneof("type")
@@ -115,20 +142,43 @@ class Session:
                     first_chart = first_chart if first_chart is not None else time.perf_counter() - start
                 elif name == "exception":
                     exceptions.append(element.exception.message)
-                widget_id = getattr(getattr(element, name), "id", "") if name else ""
-                if widget_id.startswith("$$ID-"):
-                    self.widgets[widget_id.split("-", 2)[2]] = widget_id
+                widget = getattr(element, name) if name else None
+                widget_id = getattr(widget, "id", "")
+                if widget_id.startswith("$$ID-") and not widget_id.endswith("-None"):
+                    key = widget_id.split("-", 2)[2]
+                    self.widgets[key], self.elements[key] = widget_id, widget
+                if name == "button" and widget.is_form_submitter:
+                    self.submits[widget.form_id] = widget_id
             elif kind == "script_finished":
                 status = ForwardMsg.ScriptFinishedStatus.Name(reply.script_finished)
                 if status != "FINISHED_EARLY_FOR_RERUN":
                     return Run(first_chart, time.perf_counter() - start, status, self.query, dict(self.widgets),
                                exceptions, received, chart_bytes)
 
+    def _state(self, key: str, widget_id: str | None = None, once: bool = False) -> WidgetState:
+        state = (self.once if once else self.states).setdefault(key, WidgetState())
+        state.id = widget_id or self.widgets[key]
+        return state
+
     def set_slider(self, key: str, value: float) -> None:
         """The next rerun carries slider `key` at `value` (a slider's state is a one-element double array)."""
-        state = self.states.setdefault(key, WidgetState())
-        state.id = self.widgets[key]
-        state.double_array_value.data[:] = [float(value)]
+        self._state(key).double_array_value.data[:] = [float(value)]
+
+    def set_select_slider(self, key: str, option: str) -> None:
+        """select_slider `key` at the option shown as `option` (its state: the formatted option)."""
+        self._state(key).string_array_value.data[:] = [option]
+
+    def set_choice(self, key: str, option: str) -> None:
+        """radio / selectbox `key` at the option shown as `option`."""
+        self._state(key).string_value = option
+
+    def set_number(self, key: str, value: float) -> None:
+        self._state(key).double_value = float(value)
+
+    def press(self, key: str | None = None, form: str | None = None) -> None:
+        """The next rerun presses button `key` (or the submit button of form `form`), once."""
+        widget_id = self.submits[form] if form is not None else self.widgets[key]
+        self._state(f"press:{widget_id}", widget_id, once=True).trigger_value = True
 
 
 def taken(query: str, key: str, value: int) -> bool:
@@ -194,12 +244,11 @@ async def watch_memory(pid: int | None, every: float, tally: Tally, start: float
         print(f"  {tally.rss[-1][0]:6.0f} s  server RSS {tally.rss[-1][1]:.0f} MiB", flush=True)
 
 
-async def run_clients(url: str, args, pid: int | None = None) -> Tally:
-    """All clients against the server at `url`, with the memory watch; returns what they saw."""
-    tally, start = Tally(), time.monotonic()
+async def watched(users: list, args, pid: int | None, tally: Tally) -> Tally:
+    """Run the clients' coroutines to their end (bounded), reading the server's memory meanwhile and its CPU time."""
+    start = time.monotonic()
     cpu_before = None if pid is None else cpu_seconds(tree(pid))
     memory = asyncio.create_task(watch_memory(pid, args.rss_every, tally, start))
-    users = [client(url, i, args, tally) for i in range(args.clients)]
     try:
         await asyncio.wait_for(asyncio.gather(*users), args.seconds + args.stagger * args.clients + 2 * args.timeout)
     except TimeoutError:
@@ -209,6 +258,12 @@ async def run_clients(url: str, args, pid: int | None = None) -> Tally:
         tally.rss.append((time.monotonic() - start, rss_mib(pid)))
         tally.cpu = cpu_seconds(tree(pid)) - cpu_before
     return tally
+
+
+async def run_clients(url: str, args, pid: int | None = None) -> Tally:
+    """All clients against the server at `url`, with the memory watch; returns what they saw."""
+    tally = Tally()
+    return await watched([client(url, i, args, tally) for i in range(args.clients)], args, pid, tally)
 
 
 def browser_users(url: str, args, out) -> None:
@@ -272,6 +327,12 @@ def parse(argv=None):
                              "watching, an edit in the tree unloads modules under running sessions)")
     parser.add_argument("--url", default=None, help="a running server on loopback (default: start one)")
     parser.add_argument("--pid", type=int, default=None, help="that server's PID, for its memory")
+    parser.add_argument("--profile", choices=("explorer", "class"), default="explorer",
+                        help="explorer: every client changes the explorer's sliders at its own seed (the worst case); "
+                             "class: a teacher and --clients students of one class (scripts/ws_class.py; needs "
+                             "--processes)")
+    parser.add_argument("--teacher-every", type=float, default=20.0, help="class profile: s between teacher changes")
+    parser.add_argument("--explorers", type=float, default=0.2, help="class profile: share of students in the explorer")
     parser.add_argument("--processes", default=None, help="comma-separated counts of Streamlit processes (1-8 "
                         "each): start `make class`'s launcher with each in turn and drive its proxy")
     args = parser.parse_args(argv)
@@ -286,6 +347,10 @@ def parse(argv=None):
         parser.error(str(exc))
     if not all(1 <= n <= 8 for n in args.processes) or len(args.processes) > 4 or (args.processes and args.url):
         parser.error("--processes: up to 4 counts of 1-8, and not with --url")
+    if args.profile == "class" and not (args.processes and args.browsers == 0 and args.trainings == 0
+                                        and 5 <= args.teacher_every <= 600 and 0 <= args.explorers <= 1):
+        parser.error("--profile class runs through make class's launcher (--processes N[,M]), without browsers "
+                     "(--browsers 0), with --teacher-every 5-600 and --explorers 0-1")
     return args
 
 
@@ -311,6 +376,8 @@ def drive(url: str, args, pid: int | None) -> tuple[Tally, object]:
 
 def side_by_side(args, tallies: dict) -> str:
     """One row per process count: the figures to compare."""
+    if args.profile == "class":
+        return class_side_by_side(args, tallies)
     rows = ["| Streamlit processes | changes | change -> finished p50 / p95 | errors | server CPU a run | "
             "memory, start -> end (peak) |", "|---|---|---|---|---|---|"]
     for n, tally in tallies.items():
@@ -321,6 +388,26 @@ def side_by_side(args, tallies: dict) -> str:
                     f"{sum(tally.errors.values())} | {1000 * (tally.cpu or 0) / max(runs, 1):.0f} ms | "
                     f"{rss[0]:.0f} -> {rss[-1]:.0f} ({max(rss):.0f}) MiB |")
     return f"{args.clients} clients, {args.seconds:.0f} s each run, think time {args.pause:g} s\n" + "\n".join(rows)
+
+
+def class_side_by_side(args, tallies: dict) -> str:
+    """The class profile: per process count, follow and every kind of run (count, p50 / p95 ms), errors, CPU, memory."""
+    kinds = list(dict.fromkeys(k for t in tallies.values() for k in ws_class.summary(t)))
+    rows = ["| | " + " | ".join(f"{n} process{'es' if n > 1 else ''}" for n in tallies) + " |",
+            "|---|" + "---|" * len(tallies)]
+    for kind in kinds:
+        cells = []
+        for tally in tallies.values():
+            n, p50, p95, top = ws_class.summary(tally).get(kind, (0, float("nan"), float("nan"), float("nan")))
+            cells.append(f"{p50:.0f} / {p95:.0f} ms (max {top:.0f}; {n})")
+        rows.append(f"| {kind}, p50 / p95 | " + " | ".join(cells) + " |")
+    rows.append("| errors | " + " | ".join(str(sum(t.errors.values())) for t in tallies.values()) + " |")
+    rows.append("| server CPU, core-s a minute | " + " | ".join(f"{60 * (t.cpu or 0) / args.seconds:.0f}"
+                                                         for t in tallies.values()) + " |")
+    rows.append("| memory, start -> end (peak), MiB | " + " | ".join(
+        f"{t.rss[0][1]:.0f} -> {t.rss[-1][1]:.0f} ({max(m for _, m in t.rss):.0f})" if t.rss else "?"
+        for t in tallies.values()) + " |")
+    return f"class profile, {args.clients} students, {args.seconds:.0f} s each run\n" + "\n".join(rows)
 
 
 def through_proxy(args) -> None:
@@ -334,8 +421,11 @@ def through_proxy(args) -> None:
             extra = ["--class-dir", f"{tmp}/class", "--probe-cache", f"{tmp}/probes"]
             with started(n, extra=extra) as run:
                 print(f"== {n} Streamlit process(es) behind HAProxy at {run.url}", flush=True)
-                tally, browsers = drive(run.url, args, run.proc.pid)
-        print(report(args, tally, browsers), flush=True)
+                if args.profile == "class":
+                    tally = asyncio.run(ws_class.run_class(run.url, run.teacher, run.students, args, run.proc.pid))
+                else:
+                    tally, browsers = drive(run.url, args, run.proc.pid)
+        print(ws_class.report(args, tally) if args.profile == "class" else report(args, tally, browsers), flush=True)
         tallies[n] = tally
     print(side_by_side(args, tallies))
 

@@ -1,4 +1,5 @@
 """Figure builders in viz/: every trace is checked against the arrays passed in (no Streamlit)."""
+import json
 import math
 
 import numpy as np
@@ -175,3 +176,27 @@ def test_axes_keep_fixed_margins_and_the_projector_lets_them_grow():
     axes = [*fig.select_xaxes(), *fig.select_yaxes()]
     assert axes and all(ax.automargin is False for ax in axes)
     assert all(ax.automargin is True for ax in [*projector(fig).select_xaxes(), *projector(fig).select_yaxes()])
+
+
+def test_figures_built_unvalidated_serialise_as_validated_ones(monkeypatch):
+    """The app skips Plotly's validation (viz.style.VALIDATE False): same JSON, checked on figures with every kind of
+    part (bands, marks of overflow, subplots, heatmaps with colour axes, shapes and annotations)."""
+    from models import ProbeConfig, probe
+    from viz import connectivity_figure, gate_figure, gradient_norm_figure, gradient_paths_figure, label_colors
+    from viz import style
+
+    runs = {cell: probe(ProbeConfig(cell=cell, seq_len=60, activation="linear", weight_scale=3.0))
+            for cell in ("rnn", "lstm", "gru")}
+    colors = label_colors({c: c for c in runs})
+
+    def build():
+        return [gradient_norm_figure({c: r.grad_h for c, r in runs.items()}, colors,
+                                     grad_c={c: r.grad_c for c, r in runs.items()}, bound={c: r.bound for c, r in runs.items()}),
+                gradient_paths_figure({c: r.grad_paths for c, r in runs.items()}, lang="zh"),
+                connectivity_figure({c: r.grad_x for c, r in runs.items()}, colors),
+                gate_figure(runs["lstm"].gates, "gates")]
+
+    monkeypatch.setattr(style, "VALIDATE", True)
+    validated = [json.loads(f.to_json()) for f in build()]
+    monkeypatch.setattr(style, "VALIDATE", False)
+    assert [json.loads(f.to_json()) for f in build()] == validated  # equal up to the order of keys
