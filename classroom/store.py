@@ -20,7 +20,8 @@ answer but that student (`answer_of`); the results are the list of values withou
 Who may do what is checked here, not only in the page: teacher calls take the key and raise `PermissionError`
 for a wrong one; `results` is refused to students until the question is revealed; answers are refused after it.
 
-Bounds (every breach is a `ValueError` whose message says what to do): CLASS_CAP live classes per store,
+Bounds (every breach is a `ValueError` whose message says what to do; `Refusal`, a ValueError with a `reason`,
+for the refusals a page translates): CLASS_CAP live classes per store,
 STUDENT_CAP students per class, QUESTION_CAP questions per class, TEXT_CAP characters in a text answer, knob name
 and value, NUMBER_CAP on |number|, KNOB_CAP knobs, CHAPTER_CAP chapters. Classes older than TTL_SECONDS (a day)
 are gone: unseen at once, their rows deleted by the next `create_class` or `purge()`.
@@ -84,6 +85,15 @@ CREATE TABLE IF NOT EXISTS answers (
 """
 
 Answer = str | int | float
+
+
+class Refusal(ValueError):
+    """A ValueError that also names its `reason` for a translated message: "no_class", "full", "closed" (revealed),
+    "question_cap", "class_cap". Out-of-bounds input is a plain ValueError."""
+
+    def __init__(self, reason: str, message: str):
+        super().__init__(message)
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -211,7 +221,7 @@ class ClassStore:
     def _require(self, conn, code) -> str:
         live = self._live(conn, code)
         if live is None:
-            raise ValueError(f"No class {str(code)[:16]!r} on this server (unknown, or older than a day).")
+            raise Refusal("no_class", f"No class {str(code)[:16]!r} on this server (unknown, or older than a day).")
         return live
 
     def _require_teacher(self, conn, code, key) -> str:
@@ -235,7 +245,7 @@ class ClassStore:
             self._purge(conn)
             live = conn.execute("SELECT COUNT(*) FROM classes").fetchone()[0]
             if live >= CLASS_CAP:
-                raise ValueError(f"This server already runs {live} classes, its cap ({CLASS_CAP}); a class ends a day "
+                raise Refusal("class_cap", f"This server already runs {live} classes, its cap ({CLASS_CAP}); a class ends a day "
                                  "after it starts. Reuse a class's links, or wait for one to expire.")
             while True:
                 code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
@@ -347,7 +357,7 @@ class ClassStore:
         if conn.execute("SELECT 1 FROM students WHERE code = ? AND student = ?", (code, student)).fetchone():
             return size
         if size >= STUDENT_CAP:
-            raise ValueError(f"Class {code} is full ({STUDENT_CAP} students): you can follow it, but not answer.")
+            raise Refusal("full", f"Class {code} is full ({STUDENT_CAP} students): you can follow it, but not answer.")
         conn.execute("INSERT INTO students VALUES (?, ?, ?)", (code, student, self.clock()))
         return size + 1
 
@@ -360,7 +370,7 @@ class ClassStore:
     def _check_question_cap(self, conn, code: str) -> None:
         asked = conn.execute("SELECT COUNT(*) FROM questions WHERE code = ?", (code,)).fetchone()[0]
         if asked >= QUESTION_CAP:
-            raise ValueError(f"Class {code} already has {QUESTION_CAP} questions, its cap.")
+            raise Refusal("question_cap", f"Class {code} already has {QUESTION_CAP} questions, its cap.")
 
     def answer(self, code, question, student, value: Answer) -> None:
         """Record `student`'s answer (joining them if new); the last one before the reveal counts.
@@ -376,7 +386,7 @@ class ClassStore:
                 self._check_question_cap(conn, code)
                 conn.execute("INSERT INTO questions (code, question) VALUES (?, ?)", (code, question))
             elif row[0]:
-                raise ValueError("The answer is already revealed: answers to this question are closed.")
+                raise Refusal("closed", "The answer is already revealed: answers to this question are closed.")
             conn.execute("INSERT INTO answers VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET value = excluded.value, "
                          "updated = excluded.updated", (code, question, student, value, self.clock()))
 
