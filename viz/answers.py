@@ -49,13 +49,18 @@ def _dtick(top: int) -> int:
 
 
 def number_bins(values, computed: float | None, step: float) -> tuple[np.ndarray, np.ndarray]:
-    """Histogram (edges (K+1,), counts (K,)) of `values` over their 5th-95th percentile range widened to the
-    computed value; answers beyond it fall into the end bins. Bins are at least `step` wide, at most MAX_BINS."""
+    """Histogram (edges (K+1,), counts (K,)) of `values` over the range Tukey's fences keep (quartiles -/+ 1.5
+    interquartile ranges, within the answers' own range), widened to the computed value; a wild answer falls into
+    an end bin instead of stretching the axis. Bins are at least `step` wide, at most MAX_BINS."""
     x = np.asarray(values, dtype=np.float64)
     anchor = x if computed is None else np.append(x, computed)
     if anchor.size == 0:
         return np.array([0.0, step]), np.zeros(1, dtype=int)
-    lo, hi = np.percentile(x, [5, 95]) if x.size else (anchor[0], anchor[0])
+    if x.size:
+        q1, q3 = np.percentile(x, [25, 75])
+        lo, hi = max(x.min(), q1 - 1.5 * (q3 - q1)), min(x.max(), q3 + 1.5 * (q3 - q1))
+    else:
+        lo = hi = anchor[0]
     if computed is not None:
         lo, hi = min(lo, computed), max(hi, computed)
     bins = max(1, min(MAX_BINS, int(np.unique(x).size), int(round((hi - lo) / step)) + 1))

@@ -1,8 +1,8 @@
-"""Class mode in the lesson: the teacher leads, every student follows and predicts. Three hooks for `ui.lesson.page`:
+"""Class mode in the lesson: the teacher leads, every student follows and predicts. Two hooks for `ui.lesson.page`:
 
-    room = begin(CHAPTER_KEY, knob_key, present)   # top of the run: None outside a class
+    room = begin(CHAPTER_KEY, knob_key, present)   # top of the run (the teacher's page publishes here): None
+                                                   # outside a class
     question(room, chapter, values)                # in place of the lesson's own predict-then-reveal
-    finish(room, number, values)                   # end of the run: the teacher's page publishes
 
 `ui.classroom.room` decides who this browser is (teacher, student, or neither, with a message), `follow` keeps a
 student's page on the teacher's chapter, `predict` runs the class's answers and the reveal, `teacher` shows the
@@ -44,8 +44,3 @@ def begin(chapter_key: str, knob_key, present: bool = False) -> Room | None:
 
 def question(room: Room, chapter: Chapter, values: dict) -> None:
     predict.question(room, st.session_state[STATE_KEY], chapter, values)
-
-
-def finish(room: Room | None, number: int, values: dict) -> None:
-    if room is not None and room.teacher:
-        follow.publish(room, number, values)

@@ -1,7 +1,10 @@
 """Follow the teacher: the teacher's page publishes its chapter and knobs; a following student's page copies them.
 
-    sync(room, chapter_key, knob_key) -> ClassState | None   # top of every lesson run, before any widget
-    publish(room, number, values)                            # end of the teacher's run
+The teacher's page publishes at the start of its run (the chapter and the knobs' values are known once the
+widgets' callbacks have run), so students' pages start redrawing while the teacher's still draws.
+
+    sync(room, chapter_key, knob_key) -> ClassState | None   # top of every lesson run, before any widget:
+                                                             # the teacher's page publishes, a student's copies
     student_bar(room, state)                                 # status, Explore / Rejoin, and the poll
 
 A student's page polls the store every POLL_SECONDS in a fragment (one indexed read of the class's version) and
@@ -54,7 +57,13 @@ def sync(room: Room, chapter_key: str, knob_key) -> ClassState | None:
         problem(f"Class {room.code} has ended (a class lasts a day). Showing the lesson on its own.",
                 f"课堂 {room.code} 已结束(课堂持续一天)。只显示课程本身。")
         return None
-    if not room.teacher and room.following:
+    if room.resume:  # the teacher reopened the class (a reload, a second device): carry on where it stands
+        room.resume = False
+        if state.version > 0:
+            copy_teacher(state, chapter_key, knob_key)
+    if room.teacher:  # published before this run draws anything: the students' pages start redrawing at once
+        state = publish(room, *moment(chapter_key, knob_key)) or state
+    elif room.following:
         if room.applied is None or room.applied[0] != state.version:
             room.applied = (state.version, *copy_teacher(state, chapter_key, knob_key))
         elif moment(chapter_key, knob_key) != room.applied[1:]:
@@ -63,12 +72,14 @@ def sync(room: Room, chapter_key: str, knob_key) -> ClassState | None:
     return state
 
 
-def publish(room: Room, number: int, values: dict) -> None:
-    """The teacher's chapter and knobs -> the class (a new version only when they changed)."""
+def publish(room: Room, number: int, values: dict) -> ClassState | None:
+    """The teacher's chapter and knobs -> the class (a new version only when they changed); the class's new state."""
     try:
-        store().set_state(room.code, room.key, number, values)
+        if store().set_state(room.code, room.key, number, values) != st.session_state.get(SEEN_KEY):
+            return store().state(room.code)
     except (ValueError, PermissionError, sqlite3.Error) as exc:
-        st.error(tr(f"Could not update the class: {exc}", f"无法更新课堂:{exc}"))
+        problem(f"Could not update the class: {exc}", f"无法更新课堂:{exc}")
+    return None
 
 
 def set_following(room: Room, following: bool) -> None:

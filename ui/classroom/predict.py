@@ -87,9 +87,6 @@ def answer_control(room: Room, slug: str, q: Question) -> None:
             st.number_input(label, min_value=float(q.lo), max_value=float(q.hi), step=float(q.step), value=None,
                             key=widget, format="%.0f" if q.step >= 1 else "%.2f")
             st.form_submit_button(tr("Send my answer", "提交我的答案"), on_click=save, args=(room, slug, widget))
-    refused = st.session_state.pop(f"{widget}_refused", None)
-    if refused:
-        st.warning(refused)
     mine = attempt(store().answer_of, room.code, slug, room.student)
     if mine is None:
         st.caption(tr("Answer before the teacher reveals it; you can change your answer until then.",
@@ -101,6 +98,9 @@ def answer_control(room: Room, slug: str, q: Question) -> None:
 
 def student_view(room: Room, state: ClassState, chapter: Chapter, values: dict, q: Question) -> None:
     slug = chapter.slug
+    refused = st.session_state.pop(f"class_answer_{slug}_refused", None)
+    if refused:  # e.g. an answer sent from a page drawn before the reveal
+        st.warning(refused)
     if slug not in state.revealed:
         answer_control(room, slug, q)
         return

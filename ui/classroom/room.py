@@ -54,6 +54,7 @@ class Room:
     can_answer: bool = True
     following: bool = True
     applied: tuple | None = None
+    resume: bool = False  # a teacher's page opened without a chapter: it takes up the class where it stands
     cookies: dict = field(default_factory=dict)  # name -> value still to write into the browser
 
     @property
@@ -175,7 +176,7 @@ def open_room(raw: str, key: str | None) -> Room | None:
     if student is None or (student and not STUDENT_RE.fullmatch(student)):
         student = new_student_id()
         cookies[STUDENT_COOKIE] = student
-    room = Room(code, key, student, cookies=cookies)
+    room = Room(code, key, student, resume=key is not None and "chapter" not in st.query_params, cookies=cookies)
     if not room.teacher:
         try:
             classes.join(code, student)

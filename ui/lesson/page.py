@@ -189,4 +189,3 @@ def render() -> None:
     if not present:
         downloads(number, values)
     write_url(number, values)
-    classroom.finish(room, number, values)
