@@ -90,3 +90,25 @@ def test_teacher_and_student_on_two_processes(class_servers, tmp_path):
         assert teacher.locator(EXCEPTION).count() == 0 and student.locator(EXCEPTION).count() == 0
         assert store.size(code) == 1 and store.results(code, "lstm") == ["forget_direct"]
         browser.close()
+
+
+LEGEND_CLEAR_JS = f"""() => {{
+  const chart = document.querySelector('{CHART}');
+  const legend = chart.querySelector('.legend').getBoundingClientRect();
+  const title = chart.querySelector('.g-xtitle').getBoundingClientRect();
+  const toolbar = chart.querySelector('.modebar-container');
+  return {{gap: legend.top - title.bottom, toolbar: toolbar ? getComputedStyle(toolbar).display : 'none'}};
+}}"""
+
+
+def test_explorer_on_a_phone_keeps_its_legend_off_the_axis_title(class_servers):
+    _, _, b = class_servers
+    with sync_playwright() as p:
+        browser = launch_chromium(p)
+        page = browser.new_context(**PHONE).new_page()
+        page.goto(f"{b}/explorer")
+        wait_for_app(page, charts=3)
+        placed = page.evaluate(LEGEND_CLEAR_JS)
+        assert placed["gap"] >= 0 and placed["toolbar"] == "none", placed  # legend under the title; no toolbar
+        assert page.evaluate(NO_SIDEWAYS_SCROLL_JS) and page.locator(EXCEPTION).count() == 0
+        browser.close()

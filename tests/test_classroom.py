@@ -182,3 +182,15 @@ def test_the_qr_code_reads_back_as_the_students_link():
     for link in ("http://192.168.1.20:8501/lesson?class=KQWMT", "http://127.0.0.1:9/lesson?class=ABCD"):
         (found,) = zxingcpp.read_barcodes(raster(qr_svg(link)))  # an independent decoder, as a phone's camera
         assert found.text == link and found.format == zxingcpp.BarcodeFormat.QRCode
+
+
+def test_presenter_mode_works_for_the_teacher(store, klass):
+    code, key = klass
+    at = page(**{"class": code, "key": key, "chapter": 2, "present": 1})
+    assert f"Class {code}**: you lead it" in texts(at, "markdown") and not at.title  # one line on the projector
+    (qr_box,) = [e for e in at.get("popover") if e.proto.popover.label == "Students' link and QR code"]
+    assert qr_box.get("image") and f"lesson?class={code}" in qr_box.get("code")[0].value  # the QR, in a pop-over
+    figure = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert figure["layout"]["font"]["size"] >= 20  # still the projector's figure
+    at.button(key="lesson_next_top").click().run()
+    assert store.state(code).chapter == 3 and at.query_params["present"] == "1"

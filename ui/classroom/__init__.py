@@ -34,6 +34,7 @@ def begin(chapter_key: str, knob_key, present: bool = False) -> Room | None:
     if room is None:
         return None
     st.session_state[STATE_KEY] = state
+    room.present = present
     if room.teacher:
         teacher_bar(room, store().size(room.code), present)
     else:

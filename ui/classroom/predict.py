@@ -3,8 +3,8 @@
 Student: the question, an answer control that fits it (`ui.lesson.questions`: a radio over the options, or a number
 and a Send button), saved at once; "your answer: ..." until the teacher reveals; then the computed answer, theirs
 marked right or not, the class's distribution (`viz.answers`) and the chapter's reveal text.
-Teacher: the computed answer, then, live every LIVE_SECONDS, how many have answered and the chart of what they
-said; Reveal to the class (stores the computed answer), then Hide again and Ask again (clears the answers). If the
+Teacher: the computed answer (folded away), then, live every LIVE_SECONDS, how many have answered and the chart of
+what they said (folded away too on a projector, `&present=1`, until the reveal); Reveal to the class (stores the computed answer), then Hide again and Ask again (clears the answers). If the
 teacher moves a knob after revealing, the stored answer follows the new computation.
 Nothing here ever shows one student's answer to anyone else; students see the aggregate only after the reveal.
 """
@@ -150,9 +150,14 @@ def teacher_view(room: Room, state: ClassState, chapter: Chapter, values: dict, 
     revealed = slug in state.revealed
     if revealed and state.revealed[slug] != computed:  # a knob moved after the reveal: the answer follows it
         reveal(room, slug, computed, True)
-    st.caption(tr(f"Computed answer (only you see it until you reveal): **{shown(q, computed)}**",
-                  f"计算结果(揭晓前只有你能看到):**{shown(q, computed)}**"))
-    live_answers(room, slug, q, computed, revealed)
+    if not revealed:  # folded: the teacher's screen is often the projector
+        with st.expander(tr("Computed answer (students see it when you reveal)", "计算结果(揭晓时学生才会看到)")):
+            st.markdown(f"**{shown(q, computed)}**")
+    if room.present and not revealed:
+        with st.expander(tr("The class's answers so far (open to look)", "目前全班的答案(展开查看)")):
+            live_answers(room, slug, q, computed, revealed)
+    else:
+        live_answers(room, slug, q, computed, revealed)
     if not revealed:
         st.button(tr("Reveal to the class", "向全班揭晓"), key=f"class_reveal_{slug}", type="primary",
                   on_click=reveal, args=(room, slug, computed, True), icon=":material/visibility:")

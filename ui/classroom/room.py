@@ -55,6 +55,7 @@ class Room:
     following: bool = True
     applied: tuple | None = None
     resume: bool = False  # a teacher's page opened without a chapter: it takes up the class where it stands
+    present: bool = False  # this run is in presenter mode (`&present=1`)
     cookies: dict = field(default_factory=dict)  # name -> value still to write into the browser
 
     @property
