@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 from classroom import ClassStore
 from classroom import store as cs
 from tests.test_lesson import lesson
+from ui.classroom import predict
 from ui.classroom.teacher import qr_svg
 from ui.lesson.questions import QUESTIONS
 
@@ -194,3 +195,16 @@ def test_presenter_mode_works_for_the_teacher(store, klass):
     assert figure["layout"]["font"]["size"] >= 20  # still the projector's figure
     at.button(key="lesson_next_top").click().run()
     assert store.state(code).chapter == 3 and at.query_params["present"] == "1"
+
+
+def test_a_number_outside_the_questions_range_is_never_stored(store, klass, monkeypatch):
+    code, key = klass
+    store.set_state(code, key, 6, {"cell": "rnn", "weight_scale": 1.0})
+    at = page(**{"class": code})
+    at.number_input(key="class_answer_sum").set_value(250.0)  # past the widget's 0-100 %: what a hostile client sends
+    at.button[[b.label for b in at.button].index("Send my answer")].click().run()
+    assert not at.exception and store.count(code, "sum") == 0  # Streamlit drops it; save() checks the range too
+    room = at.session_state["class_room"]
+    monkeypatch.setattr(predict.st, "session_state", {"class_answer_sum": 250.0})
+    predict.save(room, "sum", "class_answer_sum")
+    assert "between 0% and 100%" in predict.st.session_state["class_answer_sum_refused"] and store.count(code, "sum") == 0

@@ -65,6 +65,12 @@ def save(room: Room, slug: str, widget: str) -> None:
     value = st.session_state.get(widget)
     if value is None:
         return
+    q = QUESTIONS[slug]
+    if not q.valid(value):  # the widget's own bounds, checked again here: a page's values come from its client
+        lo, hi = q.label_of(q.lo, "en"), q.label_of(q.hi, "en")
+        st.session_state[f"{widget}_refused"] = tr(f"Answers to this question are between {lo} and {hi}.",
+                                                   f"此题的答案应在 {lo} 到 {hi} 之间。")
+        return
     try:
         store().answer(room.code, slug, room.student, value)
     except (ValueError, sqlite3.Error) as exc:
