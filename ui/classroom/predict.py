@@ -4,8 +4,9 @@ Student: the question, an answer control that fits it (`ui.lesson.questions`: a 
 and a Send button), saved at once; "your answer: ..." until the teacher reveals; then the computed answer, theirs
 marked right or not, the class's distribution (`viz.answers`) and the chapter's reveal text.
 Teacher: the computed answer (folded away), then, live every LIVE_SECONDS, how many have answered and the chart of
-what they said (folded away too on a projector, `&present=1`, until the reveal); Reveal to the class (stores the computed answer), then Hide again and Ask again (clears the answers). If the
-teacher moves a knob after revealing, the stored answer follows the new computation.
+what they said (folded away too on a projector, `&present=1`, until the reveal); Reveal to the class (stores the
+computed answer), then Hide again and Ask again (clears the answers). If the teacher moves a knob after revealing,
+the stored answer follows the new computation.
 Nothing here ever shows one student's answer to anyone else; students see the aggregate only after the reveal.
 """
 from __future__ import annotations
