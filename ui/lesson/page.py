@@ -4,7 +4,8 @@ URL: `?chapter=5&forget_bias=3` (the chapter and its knobs; read once per sessio
 written back after every run, TESTING.md's pitfall) and `present=1` for a projector: sidebar collapsed, one
 chapter per screen, chart text >= 20 px and lines >= 3 px (`viz.style.projector`, drawn with theme=None).
 Every chapter: title, text, equations, at most two knobs, the figure, "predict, then reveal", and the
-offline HTML downloads (`ui.lesson.export`).
+offline HTML downloads (`ui.lesson.export`). In a class (`?class=CODE[&key=SECRET]`) `ui.classroom` draws the
+class bar, keeps a student's page on the teacher's chapter and runs the class's predict-then-reveal.
 """
 from __future__ import annotations
 
@@ -97,8 +98,7 @@ def write_url(number: int, values: dict) -> None:
 
 
 def draw_figure(number: int, chapter: Chapter, values: dict, present: bool) -> None:
-    fig = chapter.figure(values, language())
-    fig = for_phone(fig)
+    fig = for_phone(chapter.figure(values, language()))
     if present:
         fig = projector(fig, height=490)
     st.plotly_chart(fig, key=f"lesson_chart_{number}", config=PLOTLY_CONFIG, width="stretch",
