@@ -24,6 +24,8 @@ from tests.test_browser_lesson import EXCEPTION, NO_SIDEWAYS_SCROLL_JS
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2,
          "user_agent": "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
                        "Chrome/126.0 Mobile Safari/537.36"}
+STATUS_HIDDEN_JS = """() => { const w = document.querySelector('[data-testid="stStatusWidget"]');
+    return !w || getComputedStyle(w).visibility === 'hidden'; }"""
 WAIT_MS = 30_000  # generous: the follow time itself is printed, never asserted (2 shared cores)
 
 
@@ -59,6 +61,7 @@ def test_teacher_and_student_on_two_processes(class_servers, tmp_path):
 
         student.goto(f"{b}/lesson?class={code}")
         student.get_by_role("heading", name="4. Long-range dependencies").wait_for(timeout=WAIT_MS)
+        wait_for_app(student)
         start = time.perf_counter()
         teacher.get_by_role("button", name="Next ▶").first.click()
         student.get_by_role("heading", name="5. The LSTM: gates and the cell-state highway").wait_for(timeout=WAIT_MS)
@@ -81,6 +84,7 @@ def test_teacher_and_student_on_two_processes(class_servers, tmp_path):
         wait_for_app(student, charts=1)
         assert student.locator(CHART).count() == 2 and student.evaluate(NO_SIDEWAYS_SCROLL_JS)  # figure + answers
         student.screenshot(path=tmp_path / "student_phone_revealed.png", full_page=True)
+        assert student.evaluate(STATUS_HIDDEN_JS)  # the once-a-second poll does not blink "Running..."
 
         teacher.goto(f"{a}/lesson?class={code}")  # no key in the link: this browser's cookie still holds it
         visible(teacher, "you lead it. 1 student(s) joined")

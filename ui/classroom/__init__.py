@@ -19,6 +19,9 @@ from .room import Room, enter, flush_cookies, leave, problems, store
 from .teacher import teacher_bar
 
 STATE_KEY = "class_state"  # this run's ClassState
+# The poll and the live answers rerun a fragment every second or so; Streamlit's "Running... Stop" corner would
+# blink with each of them on every student's screen.
+QUIET_CSS = '<style>[data-testid="stStatusWidget"] { visibility: hidden; }</style>'
 
 
 def begin(chapter_key: str, knob_key, present: bool = False) -> Room | None:
@@ -34,6 +37,7 @@ def begin(chapter_key: str, knob_key, present: bool = False) -> Room | None:
     if room is None:
         return None
     st.session_state[STATE_KEY] = state
+    st.html(QUIET_CSS)
     room.present = present
     if room.teacher:
         teacher_bar(room, store().size(room.code), present)
