@@ -85,6 +85,7 @@ class Run:
     exceptions: list  # messages of exception elements
     received: int  # bytes of every message of the run, as on the wire
     chart_bytes: int  # bytes of its plotly_chart messages (the figures' payload)
+    texts: list = field(default_factory=list)  # bodies of its markdown and alert elements
 
 
 class Session:
@@ -99,6 +100,7 @@ class Session:
         self.ws, self.query, self.page, self.widgets, self.states = ws, query, page, {}, {}
         self.elements, self.submits, self.fragments, self.once = {}, {}, {}, {}
         self.page_hash = ""  # the page's script hash once the server named it (a rerun of the same page)
+        self.session_id = ""  # the server's id of this session (new_session names it)
 
     def navigate(self, page: str, query: str = "") -> None:
         """The next rerun opens `page` (as a click in the page list: widget states of the old page are dropped)."""
@@ -117,7 +119,7 @@ class Session:
             self.fragments = {}  # a full run registers the page's timed fragments again
         msg.rerun_script.widget_states.widgets.extend([*self.states.values(), *self.once.values()])
         self.once = {}  # a button press is sent once
-        start, first_chart, exceptions, received, chart_bytes = time.perf_counter(), None, [], 0, 0
+        start, first_chart, exceptions, received, chart_bytes, texts = time.perf_counter(), None, [], 0, 0, []
         await self.ws.send(msg.SerializeToString())
         deadline = start + timeout
         while True:
@@ -127,6 +129,8 @@ class Session:
             kind = reply.WhichOneof("type")
             if kind == "navigation":  # the page st.navigation ran (new_session names app.py's own hash)
                 self.page_hash = reply.navigation.page_script_hash or self.page_hash
+            elif kind == "new_session":
+                self.session_id = reply.new_session.initialize.session_id
             elif kind == "page_info_changed":
                 self.query = reply.page_info_changed.query_string
             elif kind == "auto_rerun":
@@ -142,6 +146,8 @@ class Session:
                     first_chart = first_chart if first_chart is not None else time.perf_counter() - start
                 elif name == "exception":
                     exceptions.append(element.exception.message)
+                elif name in ("markdown", "alert"):
+                    texts.append(getattr(element, name).body)
                 widget = getattr(element, name) if name else None
                 widget_id = getattr(widget, "id", "")
                 if widget_id.startswith("$$ID-") and not widget_id.endswith("-None"):
@@ -153,7 +159,7 @@ class Session:
                 status = ForwardMsg.ScriptFinishedStatus.Name(reply.script_finished)
                 if status != "FINISHED_EARLY_FOR_RERUN":
                     return Run(first_chart, time.perf_counter() - start, status, self.query, dict(self.widgets),
-                               exceptions, received, chart_bytes)
+                               exceptions, received, chart_bytes, texts)
 
     def _state(self, key: str, widget_id: str | None = None, once: bool = False) -> WidgetState:
         state = (self.once if once else self.states).setdefault(key, WidgetState())

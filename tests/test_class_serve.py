@@ -24,9 +24,10 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 from classroom import ClassStore
 from scripts import proxy
-from scripts.browser import free_port
-from scripts.class_serve import healthy, started
+from scripts.browser import free_port, healthy
+from scripts.class_serve import started
 from scripts.server_watch import tree
+from scripts.ws_load import Session
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -145,6 +146,54 @@ def test_both_processes_warm_up_into_one_disk_cache(running, dirs):
     while len(list(dirs[1].glob("*.jac.npy"))) < 3 and time.monotonic() < deadline:
         time.sleep(0.5)
     assert len(list(dirs[1].glob("*.npz"))) == 3 and len(list(dirs[1].glob("*.jac.npy"))) == 3  # RNN, LSTM, GRU
+
+
+def test_teacher_and_student_on_two_processes_see_one_class(running, dirs):
+    """Through the proxy: the teacher's browser on one process, a student's on the other (by their cookies); the
+    student's page follows the teacher's Next, the student answers, the teacher's page counts the answer."""
+    code = re.search(r"class=(\w+)", running.students).group(1)
+    key = re.search(r"key=([\w-]+)", running.teacher).group(1)
+
+    async def lesson(cookies: dict, query: str):
+        ws = await websockets.connect(running.url.replace("http", "ws", 1) + "/_stcore/stream",
+                                      subprotocols=["streamlit"], max_size=None, open_timeout=60,
+                                      additional_headers={"Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())})
+        session = Session(ws, query, page="lesson")
+        return ws, session, await session.rerun(120)
+
+    async def until(session, done, what: str, seconds: float = 60):
+        """Rerun the page's timed fragments (as the browser does) until done(run)."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            for fragment in list(session.fragments):
+                run = await session.rerun(120, fragment_id=fragment)
+                assert not run.exceptions, run.exceptions
+                if done(run):
+                    return run
+            await asyncio.sleep(0.3)
+        raise AssertionError(f"no {what} within {seconds:.0f} s")
+
+    async def scenario():
+        cookies = browser_cookies(running.url)
+        teacher_ws, teacher, _ = await lesson({**cookies, proxy.COOKIE: "s1"}, f"class={code}&key={key}&chapter=4")
+        student_ws, student, run = await lesson({**cookies, proxy.COOKIE: "s2"}, f"class={code}")
+        assert "chapter=4" in run.query  # the student's page took the teacher's chapter on opening
+        places = [holder(running, s.session_id, cookies) for s in (teacher, student)]
+        teacher.press("lesson_next_top")
+        assert "chapter=5" in (await teacher.rerun(120)).query
+        await until(student, lambda r: "chapter=5" in r.query, "follow")
+        radio = student.elements["class_answer_lstm"]
+        student.set_choice("class_answer_lstm", next(o for o in radio.options if "B_t" in o))
+        assert not (await student.rerun(120)).exceptions
+        seen = await until(teacher, lambda r: any("**1** of 1 students have answered" in t for t in r.texts),
+                           "answer on the teacher's page")
+        for ws in (teacher_ws, student_ws):
+            await ws.close()
+        return places, seen
+
+    places, _ = asyncio.run(scenario())
+    assert places == [[0], [1]]  # the teacher on the first process, the student on the second
+    assert ClassStore(dirs[0]).results(code, "lstm", key=key) == ["forget_direct"]
 
 
 def test_a_killed_process_is_started_again_and_served_again(running):
