@@ -50,3 +50,14 @@ def test_a_task_started_while_the_other_worker_is_busy_gets_one_thread():
         first.join(10)
     assert out == [torch.get_num_threads()]  # the first task kept the server's count
     assert worker.run(torch.get_num_threads) == torch.get_num_threads()
+
+
+def test_small_work_runs_on_one_thread_and_the_next_task_gets_the_servers_count_back():
+    """run_small (a probe with H < 128: ui.cache.on_worker) uses 1 torch thread; run afterwards, the server's own."""
+    from models import ProbeConfig
+    from ui.cache import on_worker
+
+    assert worker.run_small(torch.get_num_threads) == 1
+    assert worker.run(torch.get_num_threads) == torch.get_num_threads()
+    assert on_worker(ProbeConfig(hidden_size=64), torch.get_num_threads) == 1
+    assert on_worker(ProbeConfig(hidden_size=256), torch.get_num_threads) == torch.get_num_threads()

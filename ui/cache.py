@@ -42,14 +42,22 @@ def freeze(r: ProbeResult) -> ProbeResult:
     return dataclasses.replace(r, model=None, inputs=None, readout=readout, _delta_h0=None, _h_prev0=None)
 
 
+SMALL_HIDDEN = 128  # below this hidden size a probe's ops are too small to share between torch threads
+
+
+def on_worker(cfg: ProbeConfig, fn, *args):
+    """fn(*args) on a long-lived worker (ui/worker.py), on one torch thread for a small probe's work."""
+    return (worker.run_small if cfg.hidden_size < SMALL_HIDDEN else worker.run)(fn, *args)
+
+
 @st.cache_resource(max_entries=12, show_spinner=False)
 def cached_probe(cfg: ProbeConfig) -> ProbeResult:
     """probe(cfg), shared read-only by every session; computed on a long-lived worker (ui/worker.py), or read
     from the machine's disk cache when another process computed it."""
     disk = disk_cache.shared()
     if disk is None:
-        return freeze(worker.run(probe, cfg))
-    return disk.get_or_compute(cfg, lambda: freeze(worker.run(probe, cfg)))
+        return freeze(on_worker(cfg, probe, cfg))
+    return disk.get_or_compute(cfg, lambda: freeze(on_worker(cfg, probe, cfg)))
 
 
 def _shared_jacobian(r: ProbeResult, store: bool) -> None:
@@ -72,7 +80,7 @@ def jacobian_norms(results: dict[str, ProbeResult]) -> dict[str, np.ndarray]:
     for i, r in enumerate(results.values()):
         _shared_jacobian(r, store=False)
         blocks = r.jacobian_norm_progress()  # yields nothing when already known
-        while (done := worker.run(next, blocks, None)) is not None:
+        while (done := on_worker(r.config, next, blocks, None)) is not None:
             bar = bar or st.progress(0.0, text=text)
             bar.progress((i + done) / len(results), text=text)
         _shared_jacobian(r, store=True)
@@ -122,7 +130,7 @@ def _warm() -> None:
         r = cached_probe(AppSettings().probe_config(cell))
         disk = disk_cache.shared()
         if disk is None:
-            worker.run(lambda: r.jacobian_norm)  # the memo lives on the shared result: view 6 finds it computed
+            on_worker(r.config, lambda: r.jacobian_norm)  # the memo lives on the shared result: view 6 finds it
         else:  # N processes start at once: one computes, the others read its file
-            disk.jacobian_once(r, lambda: worker.run(lambda: r.jacobian_norm))
+            disk.jacobian_once(r, lambda: on_worker(r.config, lambda: r.jacobian_norm))
 

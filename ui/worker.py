@@ -10,7 +10,11 @@ Torch threads per task: the server's own count, or 1 while a training runs (`Tra
 calls `set_threads`) or while the other worker is busy, so concurrent probes and trainings share the
 cores instead of oversubscribing them (30 WebSocket sessions, think time 5 s, `scripts.ws_load`:
 p95 change -> script finished 4.1 s with the server's count on both workers, 3.1 s with this rule,
-2.9 s with OMP_NUM_THREADS=1 for every thread).
+2.9 s with OMP_NUM_THREADS=1 for every thread). `run_small` always uses 1: for work whose ops are too
+small to share (a probe with H < 128), where a second thread gains nothing on a quiet machine and, on a
+busy one, makes every op wait at OpenMP's barrier for a thread the scheduler has parked (2 cores at load
+average 3-10: a trio of probes at T <= 300, H <= 64 took 23-318 ms with 2 threads, 24-67 ms with 1; at
+T = 1000, H = 256 two threads took 0.30 s against 0.49 s).
 """
 from __future__ import annotations
 
@@ -32,11 +36,11 @@ def set_threads(n: int | None) -> None:
     _threads = _IDLE_THREADS if n is None else max(1, int(n))
 
 
-def _call(fn, args, kwargs):
+def _call(fn, args, kwargs, small=False):
     global _busy
     with _busy_lock:
         _busy += 1
-        threads = 1 if _busy > 1 else _threads
+        threads = 1 if _busy > 1 or small else _threads
     try:
         if torch.get_num_threads() != threads:
             torch.set_num_threads(threads)  # an OpenMP setting of this thread only
@@ -49,3 +53,8 @@ def _call(fn, args, kwargs):
 def run(fn, *args, **kwargs):
     """fn(*args, **kwargs) on a worker thread; returns its value or raises its exception."""
     return _POOL.submit(_call, fn, args, kwargs).result()
+
+
+def run_small(fn, *args, **kwargs):
+    """`run`, on one torch thread (see the module docstring)."""
+    return _POOL.submit(_call, fn, args, kwargs, True).result()
