@@ -23,19 +23,17 @@ import argparse
 import contextlib
 import ctypes
 import os
-import re
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from . import proxy
-from .browser import free_port, healthy
+from .browser import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 # As `make run`, plus headless, uploads capped at 50 MB, and no full garbage collection after every script run
@@ -104,7 +102,6 @@ class Child:
     started: float = 0.0
     failed_starts: int = 0
     restarts: int = 0
-    notes: list = field(default_factory=list)
 
     def start(self) -> None:
         with open(self.log, "ab") as out:
@@ -172,7 +169,7 @@ class Launcher:
                     time.sleep(min(30.0, 2.0 ** child.failed_starts))  # back off a process that will not start
                 child.start()
                 child.restarts += 1
-                print(f"{child.name}: started again, pid {child.proc.pid}", flush=True)
+                print(f"{child.name}: started again, pid {child.proc.pid} (restart {child.restarts})", flush=True)
             time.sleep(poll)
         return 0
 
@@ -263,64 +260,6 @@ def main(argv=None) -> int:
             if launcher is not None:
                 launcher.stop()
     return code
-
-
-@dataclass
-class Running:
-    """A launcher started by `started()`: its Popen, the proxy's URL, the two links, and per process its port."""
-
-    proc: subprocess.Popen
-    url: str
-    teacher: str
-    students: str
-    ports: list
-    lines: list  # every line it printed so far (a reader thread appends)
-
-    def pids(self) -> list[int]:
-        """The current PID of each Streamlit process, in order (a restart changes one)."""
-        pids = {}
-        for line in self.lines:
-            for match in re.finditer(r"^process (\d+): s\d+ on .*, pid (\d+)$|^s(\d+): started again, pid (\d+)$",
-                                     line):
-                index, pid = (match.group(1), match.group(2)) if match.group(1) else (match.group(3), match.group(4))
-                pids[int(index) - 1] = int(pid)
-        return [pids[i] for i in range(len(self.ports))]
-
-
-@contextlib.contextmanager
-def started(processes: int = 2, timeout: float = 240.0, extra: list[str] | None = None):
-    """`python -m scripts.class_serve` on loopback and a free port, as a child; yields `Running` once the proxy
-    and every Streamlit process answer their health checks; SIGTERM (the launcher's own cleanup) at the end."""
-    port = free_port()
-    cmd = [sys.executable, "-m", "scripts.class_serve", "--address", "127.0.0.1", "--port", str(port),
-           "--processes", str(processes), *(extra or [])]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    lines: list[str] = []
-    reader = threading.Thread(target=lambda: lines.extend(line.rstrip("\n") for line in proc.stdout), daemon=True)
-    reader.start()
-    try:
-        deadline = time.monotonic() + timeout
-        while len([l for l in lines if l.startswith("process ")]) < processes or len(lines) < 2:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the launcher did not start (exit {proc.poll()}): " + "\n".join(lines[-20:]))
-            time.sleep(0.1)
-        ports = [int(re.search(r"127\.0\.0\.1:(\d+)", l).group(1)) for l in lines if l.startswith("process ")]
-        url = f"http://127.0.0.1:{port}"
-        while not (all(healthy(f"http://127.0.0.1:{p}") for p in ports) and healthy(url)):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"not healthy within {timeout:.0f} s (exit {proc.poll()}): " + "\n".join(lines[-20:]))
-            time.sleep(0.3)
-        time.sleep(2.5)  # HAProxy's next check (every 2 s) has seen each process up
-        yield Running(proc, url, lines[0].split(" ", 1)[1], lines[1].split(" ", 1)[1], ports, lines)
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=STOP_GRACE_S + 20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        reader.join(timeout=5)
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ import urllib.parse
 import websockets
 
 from .load_test import percentile
+from .ws_session import Session, connect
 
 FOLLOW_GRACE_S = 15.0  # a change the run's last this-many seconds brought is not counted as missed
 
@@ -88,13 +89,7 @@ async def next_due(session, due: dict, own: float) -> None:
     await asyncio.sleep(max(0.0, min(soonest - time.monotonic(), 1.0)))
 
 
-async def connect(url: str, timeout: float):
-    return await websockets.connect(url.replace("http", "ws", 1) + "/_stcore/stream", subprotocols=["streamlit"],
-                                    max_size=None, open_timeout=timeout, ping_interval=None)
-
-
 async def teacher(url: str, query: str, args, tally, changes: Changes, deadline: float) -> None:
-    from .ws_load import Session
     rng = random.Random(-1)
     try:
         async with await connect(url, args.timeout) as ws:
@@ -135,7 +130,7 @@ async def teacher(url: str, query: str, args, tally, changes: Changes, deadline:
 
 async def student(url: str, query: str, index: int, args, tally, changes: Changes, deadline: float,
                   explorer: bool) -> None:
-    from .ws_load import CHANGES, Session
+    from .ws_load import CHANGES
     rng = random.Random(index)
     await asyncio.sleep(index * args.stagger)
     try:
@@ -233,3 +228,23 @@ def report(args, tally) -> str:
                  f"(following students x changes older than {FOLLOW_GRACE_S:.0f} s at the end); errors: "
                  f"{sum(tally.errors.values())} {tally.errors or ''}" + "".join(f"\n    {d}" for d in tally.details))
     return "\n".join(lines)
+
+
+def side_by_side(args, tallies: dict) -> str:
+    """The class profile: per process count, follow and every kind of run (count, p50 / p95 ms), errors, CPU, memory."""
+    kinds = list(dict.fromkeys(k for t in tallies.values() for k in summary(t)))
+    rows = ["| | " + " | ".join(f"{n} process{'es' if n > 1 else ''}" for n in tallies) + " |",
+            "|---|" + "---|" * len(tallies)]
+    for kind in kinds:
+        cells = []
+        for tally in tallies.values():
+            n, p50, p95, top = summary(tally).get(kind, (0, float("nan"), float("nan"), float("nan")))
+            cells.append(f"{p50:.0f} / {p95:.0f} ms (max {top:.0f}; {n})")
+        rows.append(f"| {kind}, p50 / p95 | " + " | ".join(cells) + " |")
+    rows.append("| errors | " + " | ".join(str(sum(t.errors.values())) for t in tallies.values()) + " |")
+    rows.append("| server CPU, core-s a minute | " + " | ".join(f"{60 * (t.cpu or 0) / args.seconds:.0f}"
+                                                         for t in tallies.values()) + " |")
+    rows.append("| memory, start -> end (peak), MiB | " + " | ".join(
+        f"{t.rss[0][1]:.0f} -> {t.rss[-1][1]:.0f} ({max(m for _, m in t.rss):.0f})" if t.rss else "?"
+        for t in tallies.values()) + " |")
+    return f"class profile, {args.clients} students, {args.seconds:.0f} s each run\n" + "\n".join(rows)

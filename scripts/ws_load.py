@@ -2,6 +2,7 @@
 
     python -m scripts.ws_load [--clients 30] [--seconds 600] [--browsers 2] [--trainings 0] [--url URL --pid PID]
     python -m scripts.ws_load --processes 1,2 [...]    # through `make class`'s proxy: 1 process, then 2, one table
+    python -m scripts.ws_load --profile class --clients 60 --processes 1,2   # a teacher and 60 students (ws_class)
 
 Each client opens a session of the explorer (a fresh seed each), then repeats until --seconds: one widget
 change (sequence length, hidden size or batch size: a rerun carrying the new widget state, as a browser
@@ -31,15 +32,12 @@ import urllib.parse
 from dataclasses import dataclass, field
 
 import websockets
-from streamlit.proto.BackMsg_pb2 import BackMsg
-from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
-from streamlit.proto.WidgetStates_pb2 import WidgetState
 
 from . import ws_class
 from .load_test import percentile
 from .server_watch import child_pid, cpu_seconds, status_kb, tree
+from .ws_session import Session, connect
 
-PAGE = "explorer"
 # widget key -> values a client moves it between (small enough that 30 clients stay in the server's caps)
 CHANGES = {"probe_seq_len": (50, 80, 100, 150, 200, 300), "probe_hidden_size": (16, 24, 32, 48, 64),
            "probe_batch_size": (4, 8, 16)}
@@ -73,120 +71,6 @@ class Tally:
             self.details.append(f"{kind}: {detail}")
 
 
-@dataclass
-class Run:
-    """One script run as the server reported it."""
-
-    first_chart: float | None  # s to the first plotly_chart element, None if none came
-    finished: float  # s to script_finished
-    status: str  # script_finished's status name
-    query: str  # the page's query string after the run (the app writes every setting there)
-    widgets: dict  # widget key (the part after "-" in its id) -> full widget id
-    exceptions: list  # messages of exception elements
-    received: int  # bytes of every message of the run, as on the wire
-    chart_bytes: int  # bytes of its plotly_chart messages (the figures' payload)
-    texts: list = field(default_factory=list)  # bodies of its markdown and alert elements
-
-
-class Session:
-    """One Streamlit session over a WebSocket, as a browser drives it: rerun a page with widget states (and one-shot
-    button presses), rerun a fragment on its timer, read until the run finishes.
-
-    Kept from the runs: `widgets` (user key -> widget id), `elements` (user key -> the widget's proto, for its
-    options), `submits` (form id -> its submit button's id), `fragments` (fragment id -> interval, s, of the
-    fragments that rerun themselves: st.fragment(run_every=...))."""
-
-    def __init__(self, ws, query: str, page: str = PAGE):
-        self.ws, self.query, self.page, self.widgets, self.states = ws, query, page, {}, {}
-        self.elements, self.submits, self.fragments, self.once = {}, {}, {}, {}
-        self.page_hash = ""  # the page's script hash once the server named it (a rerun of the same page)
-        self.session_id = ""  # the server's id of this session (new_session names it)
-
-    def navigate(self, page: str, query: str = "") -> None:
-        """The next rerun opens `page` (as a click in the page list: widget states of the old page are dropped)."""
-        self.page, self.page_hash, self.query, self.states = page, "", query, {}
-
-    async def rerun(self, timeout: float, fragment_id: str | None = None) -> Run:
-        msg = BackMsg()
-        msg.rerun_script.query_string = self.query
-        if self.page_hash:  # as a browser does: a page name on a later rerun reads as navigation, dropping widget states
-            msg.rerun_script.page_script_hash = self.page_hash
-        else:
-            msg.rerun_script.page_name = self.page
-        if fragment_id is not None:
-            msg.rerun_script.fragment_id, msg.rerun_script.is_auto_rerun = fragment_id, True
-        else:
-            self.fragments = {}  # a full run registers the page's timed fragments again
-        msg.rerun_script.widget_states.widgets.extend([*self.states.values(), *self.once.values()])
-        self.once = {}  # a button press is sent once
-        start, first_chart, exceptions, received, chart_bytes, texts = time.perf_counter(), None, [], 0, 0, []
-        await self.ws.send(msg.SerializeToString())
-        deadline = start + timeout
-        while True:
-            reply, raw = ForwardMsg(), await asyncio.wait_for(self.ws.recv(), max(0.01, deadline - time.perf_counter()))
-            reply.ParseFromString(raw)
-            received += len(raw)
-            kind = reply.WhichOneof("type")
-            if kind == "navigation":  # the page st.navigation ran (new_session names app.py's own hash)
-                self.page_hash = reply.navigation.page_script_hash or self.page_hash
-            elif kind == "new_session":
-                self.session_id = reply.new_session.initialize.session_id
-            elif kind == "page_info_changed":
-                self.query = reply.page_info_changed.query_string
-            elif kind == "auto_rerun":
-                self.fragments[reply.auto_rerun.fragment_id] = reply.auto_rerun.interval
-            elif kind == "stop_auto_rerun":
-                for gone in reply.stop_auto_rerun.fragment_ids:
-                    self.fragments.pop(gone, None)
-            elif kind == "delta" and reply.delta.WhichOneof("type") == "new_element":
-                element = reply.delta.new_element
-                name = element.WhichOneof("type")
-                if name == "plotly_chart":
-                    chart_bytes += len(raw)
-                    first_chart = first_chart if first_chart is not None else time.perf_counter() - start
-                elif name == "exception":
-                    exceptions.append(element.exception.message)
-                elif name in ("markdown", "alert"):
-                    texts.append(getattr(element, name).body)
-                widget = getattr(element, name) if name else None
-                widget_id = getattr(widget, "id", "")
-                if widget_id.startswith("$$ID-") and not widget_id.endswith("-None"):
-                    key = widget_id.split("-", 2)[2]
-                    self.widgets[key], self.elements[key] = widget_id, widget
-                if name == "button" and widget.is_form_submitter:
-                    self.submits[widget.form_id] = widget_id
-            elif kind == "script_finished":
-                status = ForwardMsg.ScriptFinishedStatus.Name(reply.script_finished)
-                if status != "FINISHED_EARLY_FOR_RERUN":
-                    return Run(first_chart, time.perf_counter() - start, status, self.query, dict(self.widgets),
-                               exceptions, received, chart_bytes, texts)
-
-    def _state(self, key: str, widget_id: str | None = None, once: bool = False) -> WidgetState:
-        state = (self.once if once else self.states).setdefault(key, WidgetState())
-        state.id = widget_id or self.widgets[key]
-        return state
-
-    def set_slider(self, key: str, value: float) -> None:
-        """The next rerun carries slider `key` at `value` (a slider's state is a one-element double array)."""
-        self._state(key).double_array_value.data[:] = [float(value)]
-
-    def set_select_slider(self, key: str, option: str) -> None:
-        """select_slider `key` at the option shown as `option` (its state: the formatted option)."""
-        self._state(key).string_array_value.data[:] = [option]
-
-    def set_choice(self, key: str, option: str) -> None:
-        """radio / selectbox `key` at the option shown as `option`."""
-        self._state(key).string_value = option
-
-    def set_number(self, key: str, value: float) -> None:
-        self._state(key).double_value = float(value)
-
-    def press(self, key: str | None = None, form: str | None = None) -> None:
-        """The next rerun presses button `key` (or the submit button of form `form`), once."""
-        widget_id = self.submits[form] if form is not None else self.widgets[key]
-        self._state(f"press:{widget_id}", widget_id, once=True).trigger_value = True
-
-
 def taken(query: str, key: str, value: int) -> bool:
     """Whether the page's URL shows widget `key` at `value`."""
     return urllib.parse.parse_qs(query).get(URL_NAMES[key]) == [str(value)]
@@ -197,8 +81,7 @@ async def client(url: str, index: int, args, tally: Tally) -> None:
     await asyncio.sleep(index * args.stagger)
     rng, deadline = random.Random(index), time.monotonic() + args.seconds
     try:
-        async with websockets.connect(url.replace("http", "ws", 1) + "/_stcore/stream", subprotocols=["streamlit"],
-                                      max_size=None, open_timeout=args.timeout, ping_interval=None) as ws:
+        async with await connect(url, args.timeout) as ws:
             session = Session(ws, f"seed={index}")
             run = await session.rerun(args.timeout)
             tally.opens.append(run.finished)
@@ -326,7 +209,8 @@ def parse(argv=None):
     parser.add_argument("--stagger", type=float, default=0.2, help="s between clients opening their session")
     parser.add_argument("--timeout", type=float, default=120.0, help="a run not finished after this is an error")
     parser.add_argument("--rss-every", type=float, default=60.0, help="s between memory readings")
-    parser.add_argument("--browsers", type=int, default=2, help="headless Chromium canaries (0-4)")
+    parser.add_argument("--browsers", type=int, default=None, help="headless Chromium canaries (0-4; default 2, "
+                                                                   "none in the class profile)")
     parser.add_argument("--trainings", type=int, default=0, help="training users in Chromium (0-4)")
     parser.add_argument("--file-watcher", default="none",
                         help="server.fileWatcherType of the server it starts (default none, as `make class`: with "
@@ -342,6 +226,8 @@ def parse(argv=None):
     parser.add_argument("--processes", default=None, help="comma-separated counts of Streamlit processes (1-8 "
                         "each): start `make class`'s launcher with each in turn and drive its proxy")
     args = parser.parse_args(argv)
+    if args.browsers is None:
+        args.browsers = 0 if args.profile == "class" else 2
     if not (1 <= args.clients <= 60 and 5 <= args.seconds <= 3600 and 0 <= args.browsers <= 4
             and 0 <= args.trainings <= 4 and 1 <= args.timeout <= 600 and args.rss_every >= 1):
         parser.error("bounded on purpose: --clients 1-60, --seconds 5-3600, --browsers 0-4, --trainings 0-4, "
@@ -383,7 +269,7 @@ def drive(url: str, args, pid: int | None) -> tuple[Tally, object]:
 def side_by_side(args, tallies: dict) -> str:
     """One row per process count: the figures to compare."""
     if args.profile == "class":
-        return class_side_by_side(args, tallies)
+        return ws_class.side_by_side(args, tallies)
     rows = ["| Streamlit processes | changes | change -> finished p50 / p95 | errors | server CPU a run | "
             "memory, start -> end (peak) |", "|---|---|---|---|---|---|"]
     for n, tally in tallies.items():
@@ -396,31 +282,11 @@ def side_by_side(args, tallies: dict) -> str:
     return f"{args.clients} clients, {args.seconds:.0f} s each run, think time {args.pause:g} s\n" + "\n".join(rows)
 
 
-def class_side_by_side(args, tallies: dict) -> str:
-    """The class profile: per process count, follow and every kind of run (count, p50 / p95 ms), errors, CPU, memory."""
-    kinds = list(dict.fromkeys(k for t in tallies.values() for k in ws_class.summary(t)))
-    rows = ["| | " + " | ".join(f"{n} process{'es' if n > 1 else ''}" for n in tallies) + " |",
-            "|---|" + "---|" * len(tallies)]
-    for kind in kinds:
-        cells = []
-        for tally in tallies.values():
-            n, p50, p95, top = ws_class.summary(tally).get(kind, (0, float("nan"), float("nan"), float("nan")))
-            cells.append(f"{p50:.0f} / {p95:.0f} ms (max {top:.0f}; {n})")
-        rows.append(f"| {kind}, p50 / p95 | " + " | ".join(cells) + " |")
-    rows.append("| errors | " + " | ".join(str(sum(t.errors.values())) for t in tallies.values()) + " |")
-    rows.append("| server CPU, core-s a minute | " + " | ".join(f"{60 * (t.cpu or 0) / args.seconds:.0f}"
-                                                         for t in tallies.values()) + " |")
-    rows.append("| memory, start -> end (peak), MiB | " + " | ".join(
-        f"{t.rss[0][1]:.0f} -> {t.rss[-1][1]:.0f} ({max(m for _, m in t.rss):.0f})" if t.rss else "?"
-        for t in tallies.values()) + " |")
-    return f"class profile, {args.clients} students, {args.seconds:.0f} s each run\n" + "\n".join(rows)
-
-
 def through_proxy(args) -> None:
     """For each process count: `make class`'s launcher on loopback, the load through its proxy, its report."""
     import tempfile
 
-    from .class_serve import started
+    from .class_child import started
     tallies = {}
     for n in args.processes:
         with tempfile.TemporaryDirectory(prefix="ws-load-") as tmp:

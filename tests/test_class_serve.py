@@ -18,16 +18,13 @@ import uuid
 from pathlib import Path
 
 import pytest
-import websockets
-from streamlit.proto.BackMsg_pb2 import BackMsg
-from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 from classroom import ClassStore
 from scripts import proxy
 from scripts.browser import free_port, healthy
-from scripts.class_serve import started
+from scripts.class_child import started
 from scripts.server_watch import tree
-from scripts.ws_load import Session
+from scripts.ws_session import Session, connect
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -81,22 +78,10 @@ def put_upload(url: str, session_id: str, cookies: dict) -> int:
 async def session_id(url: str, cookies: dict) -> tuple[str, object]:
     """Open a session through `url` with `cookies` and run its first page to the end; (its id, the open WebSocket:
     the session lives while it does)."""
-    ws = await websockets.connect(url.replace("http", "ws", 1) + "/_stcore/stream", subprotocols=["streamlit"],
-                                  additional_headers={"Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())},
-                                  max_size=None, open_timeout=60)
-    msg = BackMsg()
-    msg.rerun_script.query_string = ""
-    msg.rerun_script.page_name = "lesson"
-    await ws.send(msg.SerializeToString())
-    sid = None
-    while True:
-        reply = ForwardMsg()
-        reply.ParseFromString(await asyncio.wait_for(ws.recv(), 120))
-        kind = reply.WhichOneof("type")
-        if kind == "new_session":
-            sid = reply.new_session.initialize.session_id
-        elif kind == "script_finished" and sid is not None:
-            return sid, ws
+    ws = await connect(url, 60, cookies)
+    session = Session(ws, "", page="lesson")
+    await session.rerun(120)
+    return session.session_id, ws
 
 
 def holder(running, sid: str, cookies: dict) -> list[int]:
@@ -155,9 +140,7 @@ def test_teacher_and_student_on_two_processes_see_one_class(running, dirs):
     key = re.search(r"key=([\w-]+)", running.teacher).group(1)
 
     async def lesson(cookies: dict, query: str):
-        ws = await websockets.connect(running.url.replace("http", "ws", 1) + "/_stcore/stream",
-                                      subprotocols=["streamlit"], max_size=None, open_timeout=60,
-                                      additional_headers={"Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())})
+        ws = await connect(running.url, 60, cookies)
         session = Session(ws, query, page="lesson")
         return ws, session, await session.rerun(120)
 

@@ -12,11 +12,11 @@ def test_bounded_and_loopback_only():
     for argv in (["--clients", "61"], ["--seconds", "4000"], ["--browsers", "5"], ["--url", "http://10.0.0.2:8501"],
                  ["--processes", "0"], ["--processes", "1,2,3,4,5"], ["--processes", "9"],
                  ["--processes", "2", "--url", "http://127.0.0.1:8501"], ["--profile", "class"],
-                 ["--profile", "class", "--processes", "2"]):  # the class profile runs without browsers
+                 ["--profile", "class", "--processes", "2", "--browsers", "1"]):  # the class profile has no browsers
         with pytest.raises(SystemExit):
             ws_load.parse(argv)
     assert ws_load.parse(["--url", "http://localhost:8501/"]).url == "http://localhost:8501"
-    assert ws_load.parse(["--processes", "1,2", "--profile", "class", "--browsers", "0"]).processes == [1, 2]
+    assert ws_load.parse(["--processes", "1,2", "--profile", "class"]).processes == [1, 2]
 
 
 def test_taken_reads_the_setting_from_the_url():

@@ -13,7 +13,7 @@ import websockets
 
 from models import probe
 from scripts.browser import free_port
-from scripts.ws_load import Session
+from scripts.ws_session import Session
 from ui import cache
 from ui.settings import AppSettings
 
