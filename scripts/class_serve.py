@@ -128,7 +128,7 @@ class Launcher:
         self.ports = [free_port() for _ in range(args.processes)]
         threads = max(1, cores() // args.processes)
         env = {**os.environ, "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": str(threads), PUBLIC_URL_ENV: public_url,
-               PROBE_CACHE_ENV: os.environ.get(PROBE_CACHE_ENV) or str(args.probe_cache)}
+               PROBE_CACHE_ENV: str(args.probe_cache)}
         if args.class_dir:
             env["GRADIENT_FLOW_CLASS_DIR"] = str(args.class_dir)
         self.streamlits = [
@@ -208,7 +208,8 @@ def parse(argv=None):
         parser.error("--processes must be 1-64")
     if not 1 <= args.port <= 65535:
         parser.error("--port must be 1-65535")
-    args.probe_cache = args.probe_cache or Path("~/.cache/gradient-flow/probes").expanduser()
+    args.probe_cache = (args.probe_cache or Path(os.environ.get(PROBE_CACHE_ENV) or "~/.cache/gradient-flow/probes")
+                        ).expanduser()
     return args
 
 

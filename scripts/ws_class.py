@@ -102,7 +102,7 @@ async def teacher(url: str, query: str, args, tally, changes: Changes, deadline:
                 await timed_fragments(session, due, args, tally, "teacher live answers")
                 if time.monotonic() >= next_change:
                     number = chapter_of(session.query)
-                    knobs = [k for k in session.elements if k.startswith(f"lesson_{number}_")]
+                    knobs = sorted(k for k in session.on_page if k.startswith(f"lesson_{number}_"))
                     if turn_knob and knobs:
                         key = rng.choice(knobs)
                         options = list(session.elements[key].options)
@@ -175,10 +175,10 @@ async def student(url: str, query: str, index: int, args, tally, changes: Change
 
 async def answer(session, rng, args, tally) -> None:
     """Answer the chapter's question shown on the page (a choice, or a number sent with its form), if it has one."""
-    keys = [k for k in session.elements if k.startswith("class_answer_")]
+    keys = [k for k in session.on_page if k.startswith("class_answer_")]
     if not keys:
         return
-    key = keys[-1]
+    key = keys[0]
     element = session.elements[key]
     if hasattr(element, "options") and len(element.options):  # a radio
         session.set_choice(key, rng.choice(list(element.options)))

@@ -47,11 +47,12 @@ class Session:
 
     Kept from the runs: `widgets` (user key -> widget id), `elements` (user key -> the widget's proto, for its
     options), `submits` (form id -> its submit button's id), `fragments` (fragment id -> interval, s, of the
-    fragments that rerun themselves: st.fragment(run_every=...))."""
+    fragments that rerun themselves: st.fragment(run_every=...)), `on_page` (the user keys of the widgets the
+    last whole-page run drew)."""
 
     def __init__(self, ws, query: str, page: str = PAGE):
         self.ws, self.query, self.page, self.widgets, self.states = ws, query, page, {}, {}
-        self.elements, self.submits, self.fragments, self.once = {}, {}, {}, {}
+        self.elements, self.submits, self.fragments, self.once, self.on_page = {}, {}, {}, {}, set()
         self.page_hash = ""  # the page's script hash once the server named it (a rerun of the same page)
         self.session_id = ""  # the server's id of this session (new_session names it)
 
@@ -73,6 +74,7 @@ class Session:
         msg.rerun_script.widget_states.widgets.extend([*self.states.values(), *self.once.values()])
         self.once = {}  # a button press is sent once
         start, first_chart, exceptions, received, chart_bytes, texts = time.perf_counter(), None, [], 0, 0, []
+        drawn = set()
         await self.ws.send(msg.SerializeToString())
         deadline = start + timeout
         while True:
@@ -106,10 +108,13 @@ class Session:
                 if widget_id.startswith("$$ID-") and not widget_id.endswith("-None"):
                     key = widget_id.split("-", 2)[2]
                     self.widgets[key], self.elements[key] = widget_id, widget
+                    drawn.add(key)
                 if name == "button" and widget.is_form_submitter:
                     self.submits[widget.form_id] = widget_id
             elif kind == "script_finished":
                 status = ForwardMsg.ScriptFinishedStatus.Name(reply.script_finished)
+                if status == "FINISHED_SUCCESSFULLY":  # a whole page (also when a fragment called st.rerun())
+                    self.on_page = drawn
                 if status != "FINISHED_EARLY_FOR_RERUN":
                     return Run(first_chart, time.perf_counter() - start, status, self.query, dict(self.widgets),
                                exceptions, received, chart_bytes, texts)
