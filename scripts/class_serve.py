@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import proxy
-from .browser import free_port
+from .browser import free_port, healthy
 
 ROOT = Path(__file__).resolve().parent.parent
 # As `make run`, plus headless, uploads capped at 50 MB, and no full garbage collection after every script run
@@ -151,8 +151,14 @@ class Launcher:
               f"logs and config in {self.workdir}", flush=True)
 
     def supervise(self, poll: float = 0.5) -> int:
-        """Restart whatever exits, until stopped (returns 0) or a process keeps failing to start (returns 1)."""
+        """Restart whatever exits, until stopped (returns 0) or a process keeps failing to start (returns 1).
+        Says once when every Streamlit process first answers its health check."""
+        waiting = set(self.ports)
         while not self.stopping:
+            if waiting:
+                waiting = {p for p in waiting if not healthy(f"http://127.0.0.1:{p}", timeout=0.5)}
+                if not waiting:
+                    print(f"ready: {len(self.ports)} Streamlit process(es) answer", flush=True)
             for child in [self.haproxy, *self.streamlits]:
                 code = child.proc.poll()
                 if code is None or self.stopping:
