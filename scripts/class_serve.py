@@ -22,9 +22,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import ctypes
+import fcntl
 import os
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -55,15 +57,26 @@ def cores() -> int:
     return len(os.sched_getaffinity(0))
 
 
+def interface_addresses() -> list[str]:
+    """The IPv4 addresses of this machine's network interfaces, loopback included (ioctl SIOCGIFADDR)."""
+    found = []
+    for _, name in socket.if_nameindex():
+        with contextlib.suppress(OSError), socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            request = struct.pack("256s", name.encode()[:15])
+            found.append(socket.inet_ntoa(fcntl.ioctl(s.fileno(), 0x8915, request)[20:24]))  # SIOCGIFADDR
+    return found
+
+
 def lan_address() -> str:
-    """This machine's address on its LAN (the interface of its default route), else 127.0.0.1.
+    """This machine's address on its network: the source address of its default route, else (a laptop running
+    its own Wi-Fi hotspot has no default route) its first non-loopback interface address, else 127.0.0.1.
     A UDP socket's connect() only picks a route: nothing is sent."""
     with contextlib.suppress(OSError), socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.connect(("192.0.2.1", 9))  # TEST-NET-1: never answered, only routed
+        s.connect(("192.0.2.1", 9))  # TEST-NET-1: routed like any address beyond the LAN, never answered
         address = s.getsockname()[0]
         if not address.startswith("127.") and address != "0.0.0.0":
             return address
-    return "127.0.0.1"
+    return next((a for a in interface_addresses() if not a.startswith("127.")), "127.0.0.1")
 
 
 def link_host(address: str) -> str:

@@ -9,6 +9,7 @@ import asyncio
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -20,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from classroom import ClassStore
-from scripts import proxy
+from scripts import class_serve, proxy
 from scripts.browser import free_port, healthy
 from scripts.class_child import started
 from scripts.server_watch import tree
@@ -98,6 +99,21 @@ def test_the_links_come_first_and_name_a_class_of_the_store(running, dirs):
     store = ClassStore(dirs[0])
     assert store.is_class(teacher.group(2)) and store.is_teacher(teacher.group(2), teacher.group(3))
     assert not store.is_teacher(teacher.group(2), teacher.group(3)[:-1] + "x")
+
+
+def test_the_links_name_the_machine_by_its_network_address(monkeypatch):
+    """Listening on every interface, the links carry an address of one of this machine's interfaces (not loopback
+    if it has another one); with no route out (a laptop's own hotspot), its first non-loopback address."""
+    addresses = class_serve.interface_addresses()
+    host = class_serve.link_host("0.0.0.0")
+    assert host in addresses and (host != "127.0.0.1" or addresses == ["127.0.0.1"])
+    assert class_serve.link_host("127.0.0.1") == "127.0.0.1"
+
+    class NoRoute(socket.socket):
+        def connect(self, address):
+            raise OSError(101, "Network is unreachable")
+    monkeypatch.setattr(class_serve.socket, "socket", NoRoute)
+    assert class_serve.lan_address() == next((a for a in addresses if not a.startswith("127.")), "127.0.0.1")
 
 
 def test_a_cookie_keeps_a_client_on_its_process_and_uploads_reach_it(running):
