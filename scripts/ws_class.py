@@ -224,6 +224,8 @@ def report(args, tally) -> str:
              f"{args.pause:g} s), {args.seconds:.0f} s"]
     lines += [f"  {kind}: {n} runs, p50 {p50:.0f} ms, p95 {p95:.0f} ms, max {top:.0f} ms"
               for kind, (n, p50, p95, top) in summary(tally).items()]
+    from .ws_load import memory_lines
+    lines += memory_lines(tally)
     lines.append(f"  follows timed: {len(tally.follow)}; (student, change) pairs expected: {tally.expected_follows} "
                  f"(following students x changes older than {FOLLOW_GRACE_S:.0f} s at the end); errors: "
                  f"{sum(tally.errors.values())} {tally.errors or ''}" + "".join(f"\n    {d}" for d in tally.details))

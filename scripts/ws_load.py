@@ -170,6 +170,30 @@ def check_url(url: str) -> str:
     return url.rstrip("/")
 
 
+def memory_growth(rss: list, after: float = 300.0) -> tuple[float, float, float] | None:
+    """Growth of the readings taken after `after` s: (last against first, %; least-squares trend over the span, %
+    of their mean; the trend's slope, MiB a minute). One reading can sit 5% off the trend (a collection, a burst of
+    reruns), so the trend is the steadier figure. None with fewer than 3 readings."""
+    points = [(t, m) for t, m in rss if t >= after]
+    if len(points) < 3:
+        return None
+    n, mean_t, mean_m = len(points), sum(t for t, _ in points) / len(points), sum(m for _, m in points) / len(points)
+    slope = sum((t - mean_t) * (m - mean_m) for t, m in points) / sum((t - mean_t) ** 2 for t, _ in points)
+    span = points[-1][0] - points[0][0]
+    return 100 * (points[-1][1] / points[0][1] - 1), 100 * slope * span / mean_m, 60 * slope
+
+
+def memory_lines(tally: Tally) -> list[str]:
+    if not tally.rss:
+        return []
+    lines = ["server RSS: " + ", ".join(f"{t:.0f} s {m:.0f} MiB" for t, m in tally.rss)]
+    growth = memory_growth(tally.rss)
+    if growth is not None:
+        lines.append(f"  growth after the first 5 minutes: last reading against the first {growth[0]:+.1f}%; "
+                     f"least-squares trend {growth[1]:+.1f}% ({growth[2]:+.1f} MiB a minute)")
+    return lines
+
+
 def report(args, tally: Tally, browsers=None) -> str:
     ms = lambda xs: [1000 * x for x in xs]
     kb = lambda pairs, i: f"{percentile([p[i] / 1000 for p in pairs], 50):.0f}"
@@ -188,11 +212,7 @@ def report(args, tally: Tally, browsers=None) -> str:
         runs = len(tally.finished) + len(tally.opens)
         lines.append(f"server CPU: {tally.cpu:.1f} core-s, {1000 * tally.cpu / max(runs, 1):.0f} ms a script run "
                      f"({runs} runs: opens and changes)")
-    if tally.rss:
-        lines.append("server RSS: " + ", ".join(f"{t:.0f} s {m:.0f} MiB" for t, m in tally.rss))
-        later = [m for t, m in tally.rss if t >= 300]
-        if len(later) > 1:
-            lines.append(f"  growth after the first 5 minutes: {100 * (later[-1] / later[0] - 1):+.1f}%")
+    lines += memory_lines(tally)
     if browsers is not None:
         redraws = ms(browsers.redraws)
         lines.append(f"Chromium canaries: {len(redraws)} changes, change -> redrawn first chart p50 "
