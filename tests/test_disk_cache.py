@@ -26,6 +26,7 @@ def asker(directory, start, out):
     cache = DiskCache(directory)
     start.wait(60)
     r = cache.get_or_compute(CFG, lambda: slow_probe(CFG))
+    cache.flush()
     out.put((os.getpid(), cache.computed, r.grad_h.tolist()))
 
 
@@ -84,6 +85,7 @@ def test_jacobian_norms_computed_by_one_process_are_read_by_another(tmp_path):
 def test_a_damaged_file_is_a_miss_and_is_replaced(tmp_path):
     cache = DiskCache(tmp_path)
     cache.get_or_compute(CFG, lambda: freeze(probe(CFG)))
+    cache.flush()
     entry = tmp_path / f"{cache.key(CFG)}.npz"
     entry.write_bytes(entry.read_bytes()[:1000])  # truncated
     fresh = DiskCache(tmp_path)
@@ -97,12 +99,14 @@ def test_the_directory_stays_under_its_cap_least_recently_used_out_first(tmp_pat
     configs = [CFG.replace(seed=s) for s in range(8)]
     one = DiskCache(tmp_path)
     one.get_or_compute(configs[0], lambda: freeze(probe(configs[0])))
+    one.flush()
     size = (tmp_path / f"{one.key(configs[0])}.npz").stat().st_size
     cache = DiskCache(tmp_path, max_bytes=int(5.5 * size))  # room for five entries
     for i, cfg in enumerate(configs[1:], start=1):
         time.sleep(0.02)  # distinct mtimes
         cache.get_or_compute(configs[0], lambda: pytest.fail("the most used entry was evicted"))
         cache.get_or_compute(cfg, lambda cfg=cfg: freeze(probe(cfg)))
+        cache.flush()
         total = sum(p.stat().st_size for p in tmp_path.glob("*.np*"))
         assert total <= cache.max_bytes
     kept = {p.name.split(".")[0] for p in tmp_path.glob("*.npz")}
@@ -113,6 +117,7 @@ def test_the_directory_stays_under_its_cap_least_recently_used_out_first(tmp_pat
 def test_a_file_of_another_config_is_not_read(tmp_path):
     cache = DiskCache(tmp_path)
     cache.get_or_compute(CFG, lambda: freeze(probe(CFG)))
+    cache.flush()
     other = CFG.replace(seed=4)
     os.replace(tmp_path / f"{cache.key(CFG)}.npz", tmp_path / f"{cache.key(other)}.npz")  # a colliding name
     r = cache.get_or_compute(other, lambda: freeze(probe(other)))

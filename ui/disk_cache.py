@@ -15,6 +15,8 @@ computed by one process a file read (1-6 ms at the defaults) for the others, and
   before computing, so two processes asking at once compute once; the second reads the first's file. The kernel
   drops a dead process's locks, so a killed process never wedges the others. A wait for a lock gives up after
   LOCK_WAIT_S and computes anyway.
+- **In the background:** a computed result is handed to a writer thread, which keeps the key's lock until the file
+  is written; the page that asked does not wait for the disk.
 - **Atomic:** a file is written under a temporary name in the same directory, then renamed over its final name:
   a reader sees a whole file or none. A file that does not read (damaged, or another config under a colliding
   name) is a miss.
@@ -36,6 +38,7 @@ import threading
 import time
 import weakref
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable
 
@@ -62,6 +65,36 @@ def engine_version() -> str:
     return digest.hexdigest()
 
 
+class FileLock:
+    """An exclusive flock on a file, polled for until `wait` s have passed (`taken` says whether it was got);
+    `release()` may come from another thread (the writer's). The kernel drops it if the process dies."""
+
+    def __init__(self, path: Path, wait: float = LOCK_WAIT_S):
+        self.handle, self.taken = open(path, "a+b"), False
+        deadline, pause = time.monotonic() + wait, 0.002
+        while True:
+            try:
+                fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                self.taken = True
+                return
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    return
+                time.sleep(pause)
+                pause = min(0.05, pause * 2)
+
+    def release(self) -> None:
+        if self.handle is not None:
+            self.handle.close()  # closing the file drops its lock
+            self.handle = None
+
+    def __enter__(self) -> "FileLock":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+
 class DiskCache:
     """One directory of probe results; see the module docstring. `computed` counts this object's computations."""
 
@@ -73,6 +106,7 @@ class DiskCache:
         self.version = engine_version()
         self.computed = 0
         self._mine = weakref.WeakValueDictionary()  # key -> the result this object handed out for it
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="probe-cache-writer")
 
     def key(self, cfg: ProbeConfig) -> str:
         text = json.dumps(cfg.to_dict(), sort_keys=True) + self.version
@@ -87,28 +121,6 @@ class DiskCache:
     def _key_lock(self, key: str) -> Path:
         """The lock file of a key (shared with the keys that map to the same one)."""
         return self.directory / "locks" / f"{int(key[:8], 16) % LOCKS:02d}.lock"
-
-    @staticmethod
-    @contextlib.contextmanager
-    def _lock(path: Path, wait: float = LOCK_WAIT_S):
-        """An exclusive flock on `path`, polled until `wait` s have passed; yields whether it was taken."""
-        with open(path, "a+b") as handle:
-            deadline, pause, taken = time.monotonic() + wait, 0.002, False
-            while True:
-                try:
-                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    taken = True
-                    break
-                except BlockingIOError:
-                    if time.monotonic() > deadline:
-                        break
-                    time.sleep(pause)
-                    pause = min(0.05, pause * 2)
-            try:
-                yield taken
-            finally:
-                if taken:
-                    fcntl.flock(handle, fcntl.LOCK_UN)
 
     def _read(self, key: str, cfg: ProbeConfig) -> ProbeResult | None:
         entry = self._entry(key)
@@ -139,20 +151,39 @@ class DiskCache:
                 tmp.unlink()
 
     def get_or_compute(self, cfg: ProbeConfig, compute: Callable[[], ProbeResult]) -> ProbeResult:
-        """The result for cfg from disk, or compute() (once per machine: under the key's lock) and stored."""
+        """The result for cfg from disk, or compute() (once per machine: under the key's lock) and stored.
+
+        The file is written by a background thread, which holds the key's lock until it is there (another process
+        asking meanwhile waits for the file, not computes): storing a result costs about what computing it did
+        (LSTM at T = 300, H = 64, B = 16: probe 48 ms, 21 MB written in 49 ms), so the caller does not wait."""
         key = self.key(cfg)
         r = self._read(key, cfg)
         if r is None:
-            with self._lock(self._key_lock(key)):
+            lock = FileLock(self._key_lock(key))
+            try:
                 r = self._read(key, cfg)  # written by another process while this one waited
                 if r is None:
                     r = compute()
                     self.computed += 1
                     if _nbytes(r) <= self.max_bytes // 4:
-                        self._write_atomic(self._entry(key), lambda out: result_file.write(r, out))
-                        self.evict()
+                        self._writer.submit(self._store, key, r, lock)
+                        lock = None  # released by the writer once the file is there
+            finally:
+                if lock is not None:
+                    lock.release()
         self._mine[key] = r
         return r
+
+    def _store(self, key: str, r: ProbeResult, lock: FileLock) -> None:
+        try:
+            self._write_atomic(self._entry(key), lambda out: result_file.write(r, out))
+            self.evict()
+        finally:
+            lock.release()
+
+    def flush(self) -> None:
+        """Wait until every result handed to the writer is on disk."""
+        self._writer.submit(lambda: None).result()
 
     def owns(self, r: ProbeResult) -> bool:
         """Whether r is a result this cache handed out (not, say, an uploaded model's with the same config)."""
@@ -180,15 +211,15 @@ class DiskCache:
         processes warming up at once compute them once."""
         if self.attach_jacobian_norm(r):
             return
-        with self._lock(self._key_lock(self.key(r.config))):
+        with FileLock(self._key_lock(self.key(r.config))):
             if not self.attach_jacobian_norm(r):
                 compute()
                 self.store_jacobian_norm(r)
 
     def evict(self) -> None:
         """Delete least recently used entries (and their Jacobian files) down to 80% of max_bytes; stale temporaries."""
-        with self._lock(self.directory / "locks" / "evict.lock", wait=0) as taken:
-            if not taken:
+        with FileLock(self.directory / "locks" / "evict.lock", wait=0) as lock:
+            if not lock.taken:
                 return  # another process is evicting
             now, entries, total = time.time(), {}, 0
             for path in self.directory.iterdir():
