@@ -141,7 +141,7 @@ class Launcher:
         self.ports = [free_port() for _ in range(args.processes)]
         threads = max(1, cores() // args.processes)
         env = {**os.environ, "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": str(threads), PUBLIC_URL_ENV: public_url,
-               PROBE_CACHE_ENV: str(args.probe_cache)}
+               PROBE_CACHE_ENV: "" if args.no_probe_cache else str(args.probe_cache)}
         if args.class_dir:
             env["GRADIENT_FLOW_CLASS_DIR"] = str(args.class_dir)
         self.streamlits = [
@@ -222,6 +222,8 @@ def parse(argv=None):
                         "$GRADIENT_FLOW_CLASS_DIR, else ~/.cache/gradient-flow/class)")
     parser.add_argument("--probe-cache", type=Path, default=None, help="the probe cache's directory (default: "
                         f"${PROBE_CACHE_ENV}, else ~/.cache/gradient-flow/probes)")
+    parser.add_argument("--no-probe-cache", action="store_true", help="no probe cache on disk: each process computes "
+                                                                      "its own probes")
     args = parser.parse_args(argv)
     if not 1 <= args.processes <= 64:
         parser.error("--processes must be 1-64")
