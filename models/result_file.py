@@ -11,10 +11,16 @@ them: an LSTM's file is 30% smaller). A JSON header holds the config, the format
 the order of every name and the shape of the forward dict.
 `np.load(allow_pickle=False)` reads it: a file that is not what it claims raises, it never runs code.
 Read arrays are read-only, as in a frozen shared result. Layer rule: numpy and torch only.
+
+Reads take a process-wide lock: numpy parses each member's header with `ast.literal_eval`, and CPython 3.11.7's
+conversion of a parse tree to Python objects is not safe across threads (gh-106905, fixed in later releases):
+a page read a "SystemError: AST constructor recursion depth mismatch" once in about 17,000 script runs, two
+server threads reading cached results at once. `read_norm` / `write_norm` do the same for a Jacobian-norm file.
 """
 from __future__ import annotations
 
 import json
+import threading
 
 import numpy as np
 import torch
@@ -23,6 +29,7 @@ from .config import ProbeConfig
 from .result import ProbeResult
 
 FORMAT = 1
+READ_LOCK = threading.Lock()  # one numpy header parse at a time in this process (see the docstring)
 FROM_RESULT = ("gates", "cell_state")  # forward-dict entries that are the result's own arrays, (T, B, ...) views
 ARRAYS = ("loss", "hidden", "cell_state", "grad_h", "grad_h_layers", "grad_h_units", "grad_c", "grad_x",
           "grad_w_steps", "bound", "grad_highway")  # (name of a field holding an ndarray or None)
@@ -72,7 +79,7 @@ def write(r: ProbeResult, file) -> None:
 def read(file, cfg: ProbeConfig) -> ProbeResult | None:
     """The result in `file` if it was written by `write` for exactly `cfg` in this FORMAT, else None.
     A damaged file raises (OSError, ValueError, KeyError, zipfile.BadZipFile): the caller treats it as absent."""
-    with np.load(file, allow_pickle=False) as data:
+    with READ_LOCK, np.load(file, allow_pickle=False) as data:
         header = json.loads(str(data["header"]))
         if header.get("format") != FORMAT or header.get("config") != cfg.to_dict():
             return None
@@ -99,6 +106,16 @@ def read(file, cfg: ProbeConfig) -> ProbeResult | None:
     return ProbeResult(config=cfg, model=None, inputs=None, nonfinite=header["nonfinite"],
                        nonfinite_stage=header["nonfinite_stage"], _jacobian_inputs=jacobian_inputs,
                        _jacobian_norm=jacobian_norm, **fields)
+
+
+def write_norm(norm: np.ndarray, file) -> None:
+    """A (T,) array of Jacobian norms as .npy."""
+    np.save(file, norm, allow_pickle=False)
+
+
+def read_norm(file) -> np.ndarray:
+    with READ_LOCK:
+        return np.load(file, allow_pickle=False)
 
 
 def with_jacobian_norm(r: ProbeResult, jacobian_norm: np.ndarray) -> None:

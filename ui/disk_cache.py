@@ -205,7 +205,7 @@ class DiskCache:
         if r._jacobian_norm is not None:
             return True
         try:
-            norm = np.load(self._jacobian_file(self.key(r.config)), allow_pickle=False)
+            norm = result_file.read_norm(self._jacobian_file(self.key(r.config)))
             result_file.with_jacobian_norm(r, norm)
         except (OSError, ValueError):
             return False
@@ -215,7 +215,7 @@ class DiskCache:
         """Write r's (computed) Jacobian norms beside its entry, for the other processes."""
         path = self._jacobian_file(self.key(r.config))
         if r._jacobian_norm is not None and not path.exists():
-            self._write_atomic(path, lambda out: np.save(out, r._jacobian_norm, allow_pickle=False))
+            self._write_atomic(path, lambda out: result_file.write_norm(r._jacobian_norm, out))
 
     def jacobian_once(self, r: ProbeResult, compute: Callable[[], object]) -> None:
         """r's Jacobian norms from disk, or compute() under r's key lock (computing r's memo) and stored: two
