@@ -36,7 +36,10 @@ GATE_PATHS = {"rnn": ("recurrent",), "lstm": ("input_gate", "forget_gate", "cand
 # The element-wise path that skips W_hh: the LSTM's cell-state highway, the GRU's copy of h_{t-1}.
 DIRECT_PATH = {"lstm": "forget_direct", "gru": "copy"}
 PATH_NAMES = {"lstm": ("forget_direct", "forget_gate", "input_gate", "candidate", "output_gate"),  # B, A, C, D, o
-              "gru": ("copy", "update_gate", "reset_gate", "candidate"), "rnn": ("recurrent",)}
+              "gru": ("copy", "update_gate", "reset_gate", "candidate"), "rnn": ("recurrent",),
+              # the diagonal recurrences have one path, conj(a_t) ⊙ g^h_t (models.diagonal_probe): the minGRU's
+              # copy (1 - z_t), the minLSTM's f'_t, the LRU's lambda; IndRNN's u ⊙ phi'(a_t) is the RNN's W_hh^T delta_t
+              "mingru": ("copy",), "minlstm": ("forget_direct",), "indrnn": ("recurrent",), "lru": ("recurrent",)}
 FROM_ABOVE = "from_above"
 
 

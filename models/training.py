@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from .cells import build_model
-from .config import CELLS, INITS, ProbeConfig
+from .config import CELLS, CLASSIC_CELLS, INITS, ProbeConfig
 from .probe import probe
 from .tasks import ADDING_TOLERANCE, Task, make_task
 
@@ -41,7 +41,7 @@ class TrainConfig:
     """One training run of several cells. Frozen and hashable; ValueError names the value to change."""
 
     task: str = "adding"  # adding | recall | sine | series
-    cells: tuple[str, ...] = CELLS  # trained side by side on identical batches
+    cells: tuple[str, ...] = CLASSIC_CELLS  # trained side by side on identical batches
     seq_len: int = 50  # T, the dependency length
     hidden_size: int = 64  # H
     num_layers: int = 1

@@ -10,7 +10,7 @@ import json
 import pandas as pd
 import streamlit as st
 
-from models.config import CELLS
+from models.config import CLASSIC_CELLS
 from models.examples import decay_example, parameter_counts, toy_rnn_example
 from viz import decay_figure
 from viz.style import CELL_NAMES
@@ -26,7 +26,7 @@ from .view_data import to_csv
 def worked_examples(input_size: int, hidden_size: int, num_layers: int) -> dict:
     """Toy RNN, 0.8^50 decay and parameter counts for every cell type; plain lists and ints."""
     return {"toy_rnn": toy_rnn_example(), "decay": decay_example(0.8, 50),
-            "parameters": {c: parameter_counts(c, input_size, hidden_size, num_layers) for c in CELLS}}
+            "parameters": {c: parameter_counts(c, input_size, hidden_size, num_layers) for c in CLASSIC_CELLS}}
 
 
 def toy_table(toy: dict) -> pd.DataFrame:

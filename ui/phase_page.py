@@ -23,7 +23,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
 from models import ProbeConfig
-from models.config import CELLS, INITS
+from models.config import CELLS, CLASSIC_CELLS, INITS
 from models.sweep import CONFIG_COLUMNS, cores, local_pool, plan, read_table, sweep
 from viz.phase import COLOURS, Y_AXES, phase_figure, phase_grids
 from viz.style import CELL_NAMES
@@ -55,9 +55,9 @@ LABELS = {
 def default_axes(y: str, seq_len: int) -> dict:
     """The default diagram's axes for y (the module's constants, read at call time)."""
     if y == "seq_len":
-        return {"cell": list(CELLS), "seq_len": list(DEFAULT_LENGTHS), "weight_scale": list(DEFAULT_SCALES)}
+        return {"cell": list(CLASSIC_CELLS), "seq_len": list(DEFAULT_LENGTHS), "weight_scale": list(DEFAULT_SCALES)}
     values = list(DEFAULT_FORGET_BIASES) if y == "forget_bias" else list(INITS)
-    return {"cell": list(CELLS), y: values, "seq_len": [seq_len], "weight_scale": list(DEFAULT_SCALES)}
+    return {"cell": list(CLASSIC_CELLS), y: values, "seq_len": [seq_len], "weight_scale": list(DEFAULT_SCALES)}
 
 
 @st.cache_resource(show_spinner=False)

@@ -17,7 +17,7 @@ from models.checkpoint import (MAX_UPLOAD_BYTES, build_from_state_dict, find_emb
 from models.inputs import embed, read_tensor, read_token_ids
 from models.probe import make_inputs
 from models.readout import probe_model
-from models.config import ACTIVATIONS, CELLS, GATE_NAMES, MAX_ELEMENTS, probe_elements
+from models.config import ACTIVATIONS, CLASSIC_CELLS, GATE_NAMES, MAX_ELEMENTS, probe_elements
 from viz.style import CELL_NAMES
 
 from .i18n import tr
@@ -37,8 +37,8 @@ def _costliest_tab_probe() -> int:
     core here; an uploaded H = 1024 LSTM at T 1000, batch 4 took about 60 s)."""
     T, H = int(CONTROLS["seq_len"].hi), int(CONTROLS["hidden_size"].hi)
     largest_batch = {cell: min(int(CONTROLS["batch_size"].hi), MAX_ELEMENTS // probe_elements(cell, T, H, 1, 1))
-                     for cell in CELLS}
-    return max(probe_work(cell, T, largest_batch[cell], H) for cell in CELLS)
+                     for cell in CLASSIC_CELLS}
+    return max(probe_work(cell, T, largest_batch[cell], H) for cell in CLASSIC_CELLS)
 
 
 MAX_PROBE_WORK = _costliest_tab_probe()  # the run-time cap for a probe of an uploaded model
