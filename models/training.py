@@ -1,6 +1,7 @@
-"""Train RNN, LSTM and GRU side by side on one task, recording how the gradient flow changes.
+"""Train RNN, LSTM and GRU (or any cell of models.config.CELLS, or the RNN with W_hh kept orthogonal) side by
+side on one task, recording how the gradient flow changes.
 
-`Trainer(cfg).run(on_step, stop)` trains `build_model` + a linear head per cell with Adam, on the
+`Trainer(cfg).run(on_step, stop)` trains `build_model` + a head (`models.nets.Net`) per cell with Adam, on the
 *same* batches (one seeded stream), optionally clipping the gradient norm. Per step it records the
 loss, the task metric and the raw (pre-clipping) gradient norm; every `snapshot_every` steps the
 gradient-flow snapshot ||dL_b/dh_t|| on a fixed set of samples. It reports through
@@ -21,7 +22,8 @@ import torch
 from torch import nn
 
 from .cells import build_model
-from .config import CELLS, CLASSIC_CELLS, INITS, ProbeConfig
+from .config import ACTIVATIONS, CLASSIC_CELLS, INITS, ProbeConfig
+from .nets import AUTO_ACTIVATION, DEFAULT_ACTIVATION, HEADS, TRAIN_CELLS, Net, base_cell, keep_orthogonal
 from .probe import probe
 from .tasks import ADDING_TOLERANCE, Task, make_task
 
@@ -41,7 +43,7 @@ class TrainConfig:
     """One training run of several cells. Frozen and hashable; ValueError names the value to change."""
 
     task: str = "adding"  # adding | recall | sine | series
-    cells: tuple[str, ...] = CLASSIC_CELLS  # trained side by side on identical batches
+    cells: tuple[str, ...] = CLASSIC_CELLS  # trained side by side on identical batches (models.nets.TRAIN_CELLS)
     seq_len: int = 50  # T, the dependency length
     hidden_size: int = 64  # H
     num_layers: int = 1
@@ -51,7 +53,9 @@ class TrainConfig:
     clip: bool = True  # clip the total gradient norm to clip_value
     clip_value: float = 1.0
     init: str = "pytorch"  # nn.LSTM's own U(-1/sqrt(H), 1/sqrt(H)), see models.cells.init_weights
-    forget_bias: float = 1.0  # LSTM: total forget-gate bias at initialisation
+    forget_bias: float = 1.0  # LSTM: total forget-gate bias at initialisation; minGRU, minLSTM: their gate bias
+    activation: str = AUTO_ACTIVATION  # RNN and IndRNN phi, LRU between layers; "auto": tanh, IndRNN relu
+    head: str = "linear"  # linear | mlp (models.nets.Net)
     num_classes: int = 8  # recall: K symbols, chance 1/K
     noise: float = 1.0  # sine: std of the seed's N(0, 1) noise
     snapshot_every: int = 25  # gradient-flow snapshot every k steps (and at step 0 and the end)
@@ -61,10 +65,13 @@ class TrainConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        if not self.cells or any(c not in CELLS for c in self.cells) or len(set(self.cells)) != len(self.cells):
-            raise ValueError(f"cells={self.cells!r} must be distinct names from {', '.join(CELLS)}")
-        if self.init not in INITS:
-            raise ValueError(f"init={self.init!r} is not one of {', '.join(INITS)}")
+        if not self.cells or any(c not in TRAIN_CELLS for c in self.cells) or len(set(self.cells)) != len(self.cells):
+            raise ValueError(f"cells={self.cells!r} must be distinct names from {', '.join(TRAIN_CELLS)}")
+        for name, allowed in (("init", INITS), ("activation", (AUTO_ACTIVATION,) + ACTIVATIONS), ("head", HEADS)):
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name}={getattr(self, name)!r} is not one of {', '.join(allowed)}")
+        if "lru" in self.cells and self.hidden_size % 2:
+            raise ValueError(f"hidden_size={self.hidden_size}: the LRU needs an even hidden size (H/2 complex units)")
         for name, (lo, hi) in LIMITS.items():
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
@@ -82,9 +89,11 @@ class TrainConfig:
 
     def probe_config(self, cell: str, input_size: int) -> ProbeConfig:
         """The engine's config for one cell's recurrent module (batch = the snapshot samples)."""
+        cell = base_cell(cell)
+        activation = DEFAULT_ACTIVATION.get(cell, "tanh") if self.activation == AUTO_ACTIVATION else self.activation
         return ProbeConfig(cell=cell, seq_len=self.seq_len, hidden_size=self.hidden_size, input_size=input_size,
                            num_layers=self.num_layers, init=self.init, forget_bias=self.forget_bias,
-                           batch_size=self.snapshot_samples, seed=self.seed)
+                           activation=activation, batch_size=self.snapshot_samples, seed=self.seed)
 
     def replace(self, **changes) -> "TrainConfig":
         return dataclasses.replace(self, **changes)
@@ -101,23 +110,6 @@ PRESETS = {
     "recall": TrainConfig(task="recall", seq_len=20, hidden_size=64, batch_size=64, steps=1500, lr=1e-3,
                           max_seconds=60.0),
 }
-
-
-class Net(nn.Module):
-    """y = W h_T + b on top of the recurrent module: x (T, B, I) -> (B, K) or (B,) for regression."""
-
-    def __init__(self, rnn: nn.Module, output_size: int, gen: torch.Generator):
-        super().__init__()
-        self.rnn, self.head = rnn, nn.Linear(rnn.hidden_size, output_size)
-        bound = 1 / math.sqrt(rnn.hidden_size)  # nn.Linear's default range, drawn from our seed
-        with torch.no_grad():
-            self.head.weight.copy_((torch.rand(self.head.weight.shape, generator=gen) * 2 - 1) * bound)
-            self.head.bias.zero_()
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out, _ = self.rnn(x)  # (T, B, H)
-        y = self.head(out[-1])  # (B, K)
-        return y.squeeze(-1) if y.shape[-1] == 1 else y
 
 
 def task_loss(task: Task, pred: torch.Tensor, y: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
@@ -168,7 +160,10 @@ class Trainer:
     def initial_net(self, cell: str) -> Net:
         """The cell's network exactly as training starts it (rebuilt from the seed)."""
         rnn = build_model(self.cfg.probe_config(cell, self.task.input_size))
-        return Net(rnn, self.task.output_size, torch.Generator().manual_seed(self.cfg.seed + HEAD_SEED_OFFSET))
+        if cell == "rnn_orthogonal":
+            keep_orthogonal(rnn)
+        return Net(rnn, self.task.output_size, torch.Generator().manual_seed(self.cfg.seed + HEAD_SEED_OFFSET),
+                   self.cfg.head)
 
     def snapshot(self, cell: str) -> np.ndarray:
         """(T,): mean over the fixed samples of ||dL_b/dh_t||, L_b the task loss of sample b."""

@@ -12,7 +12,8 @@ import streamlit as st
 
 from models import probe
 from models.monitor import LOG_NAME, read_log
-from models.config import CELLS
+from models.config import ACTIVATIONS, MODERN_CELLS
+from models.nets import AUTO_ACTIVATION, HEADS, TRAIN_CELLS
 from models.tasks import TASKS, parse_series_csv
 from models.training import PRESETS, TrainConfig
 from viz.style import CELL_NAMES
@@ -29,10 +30,13 @@ REFRESH_SECONDS = 0.3  # redraws of the live charts while a job runs
 JOB_KEY, PROBES_KEY, SHOWN_KEY = "train_job", "train_probes", "train_results_shown"
 PREFIX = "train_"
 
+CLASSIC_ARMS = ("rnn", "rnn_orthogonal", "lstm", "gru")  # the first cell picker: 1997-2014 and the orthogonal RNN
+MODERN_KEY = "train_cells_modern"  # the second cell picker's key: 2018-2024 (its value joins `cells`)
 # name -> (widget, range or options, English label, Chinese label). The one definition of the controls.
 CONTROLS = {
     "task": ("select", TASKS, "Task", "任务"),
-    "cells": ("multi", CELLS, "Cells", "单元"),
+    "cells": ("multi", CLASSIC_ARMS, "Cells: 1997–2014 (and the RNN with W_hh kept orthogonal, 2016)",
+              "单元:1997–2014(以及 W_hh 保持正交的 RNN,2016)"),
     "seq_len": ("slider", (2, 200, 1), "Dependency length T", "依赖长度 T"),
     "hidden_size": ("slider", (4, 128, 4), "Hidden size H", "隐藏层大小 H"),
     "num_layers": ("slider", (1, 3, 1), "Layers", "层数"),
@@ -42,7 +46,11 @@ CONTROLS = {
     "lr": ("grid", (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2), "Adam learning rate", "Adam 学习率"),
     "clip": ("toggle", None, "Clip the gradient norm", "梯度范数裁剪"),
     "clip_value": ("grid", (0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0), "Clip threshold", "裁剪阈值"),
-    "forget_bias": ("slider", (-2.0, 5.0, 0.5), "LSTM forget-gate bias", "LSTM 遗忘门偏置"),
+    "forget_bias": ("slider", (-2.0, 5.0, 0.5), "LSTM forget-gate bias (minGRU, minLSTM: their gate bias)",
+                    "LSTM 遗忘门偏置(minGRU、minLSTM:其门偏置)"),
+    "activation": ("select", (AUTO_ACTIVATION,) + ACTIVATIONS, "φ of the RNN and IndRNN, and between LRU layers",
+                   "RNN 与 IndRNN 的 φ,以及 LRU 层间的 φ"),
+    "head": ("select", HEADS, "Head on h_T", "h_T 上的输出头"),
     "num_classes": ("slider", (2, 32, 1), "Recall: symbols K", "回忆任务:符号数 K"),
     "noise": ("slider", (0.0, 2.0, 0.1), "Sine: noise std", "正弦任务:噪声标准差"),
     "snapshot_every": ("slider", (5, 200, 5), "Gradient snapshot every k steps", "每 k 步记录梯度"),
@@ -81,12 +89,21 @@ def training_limiter() -> TrainingLimiter:
     return TrainingLimiter(MAX_TRAININGS, TRAIN_THREADS)
 
 
+OPTION_NAMES = {  # select -> option -> (English, Chinese)
+    "activation": {AUTO_ACTIVATION: ("auto: tanh, IndRNN ReLU", "自动:tanh,IndRNN 用 ReLU"), "tanh": ("tanh", "tanh"),
+                   "relu": ("ReLU", "ReLU"), "sigmoid": ("sigmoid", "sigmoid"), "linear": ("linear", "线性")},
+    "head": {"linear": ("linear: W h_T + b", "线性:W h_T + b"),
+             "mlp": ("MLP: W₂ tanh(W₁ h_T + b₁) + b₂", "MLP:W₂ tanh(W₁ h_T + b₁) + b₂")},
+}
+
+
 def apply_preset() -> None:
     """Write the chosen preset's values into the widgets' state (an on_change callback)."""
     cfg = PRESETS[st.session_state[PREFIX + "preset"]]
     for name in CONTROLS:
         value = getattr(cfg, name)
-        st.session_state[PREFIX + name] = list(value) if isinstance(value, tuple) else value
+        st.session_state[PREFIX + name] = [c for c in value if c in CLASSIC_ARMS] if name == "cells" else value
+    st.session_state[MODERN_KEY] = [c for c in cfg.cells if c in MODERN_CELLS]
 
 
 def label(name: str) -> str:
@@ -96,9 +113,12 @@ def label(name: str) -> str:
 def draw_control(name: str) -> None:
     kind, spec, key = CONTROLS[name][0], CONTROLS[name][1], PREFIX + name
     if kind == "select":
-        st.selectbox(label(name), spec, key=key, format_func=lambda t: tr(*TASK_NAMES[t]))
+        names = TASK_NAMES if name == "task" else OPTION_NAMES[name]
+        st.selectbox(label(name), spec, key=key, format_func=lambda t: tr(*names[t]))
     elif kind == "multi":
         st.multiselect(label(name), spec, key=key, format_func=CELL_NAMES.get)
+        st.multiselect(tr("… and after the LSTM: 2018–2024", "……以及 LSTM 之后:2018–2024"), MODERN_CELLS,
+                       key=MODERN_KEY, format_func=CELL_NAMES.get)
     elif kind == "slider":
         st.slider(label(name), spec[0], spec[1], step=spec[2], key=key)
     elif kind == "grid":
@@ -122,12 +142,32 @@ def controls() -> None:
         for i, name in enumerate(CONTROLS):
             with columns[i % 4]:
                 draw_control(name)
+    notes()
+
+
+def notes() -> None:
+    """One line for each chosen arm whose setting needs saying: the orthogonal RNN, the LRU on adding."""
+    chosen = set(st.session_state.get(PREFIX + "cells", [])) | set(st.session_state.get(MODERN_KEY, []))
+    if "rnn_orthogonal" in chosen:
+        st.caption(tr("RNN, orthogonal W_hh: W_hh is parametrised as an orthogonal matrix while it learns "
+                      "(torch.nn.utils.parametrizations.orthogonal), the unitary / orthogonal RNN line of Arjovsky, Shah "
+                      "& Bengio 2016: ||W_hh|| = 1 at every step, so the gradient cannot explode through W_hh; tanh′ ≤ 1 "
+                      "still shrinks it.", "RNN(正交 W_hh):训练中 W_hh 始终参数化为正交矩阵(torch.nn.utils.parametrizations."
+                      "orthogonal),即 Arjovsky、Shah 与 Bengio 2016 的酉/正交 RNN 思路:每一步 ||W_hh|| = 1,梯度不会经 W_hh "
+                      "爆炸;tanh′ ≤ 1 仍会使它缩小。"))
+    if ("lru" in chosen and st.session_state.get(PREFIX + "task") == "adding" and st.session_state.get(PREFIX + "head") == "linear"
+            and st.session_state.get(PREFIX + "num_layers") == 1):
+        st.caption(tr("LRU on the adding problem: one linear layer with a linear head computes a linear function of the "
+                      "inputs, and the target u·m multiplies a value by its marker, so it cannot learn it. Choose the MLP "
+                      "head, or 2 layers (φ between them).", "加法问题上的 LRU:一层线性递推加线性输出头只能计算输入的线性函数,"
+                      "而目标 u·m 是数值与标记的乘积,所以学不会。请选择 MLP 输出头,或 2 层(层间有 φ)。"))
 
 
 def read_config() -> tuple[TrainConfig, object]:
     """(TrainConfig, series or None) from the widgets; ValueError says which value to change."""
     values = {name: st.session_state[PREFIX + name] for name in CONTROLS}
-    values["cells"] = tuple(c for c in CELLS if c in values["cells"])
+    chosen = set(values["cells"]) | set(st.session_state.get(MODERN_KEY, []))
+    values["cells"] = tuple(c for c in TRAIN_CELLS if c in chosen)
     series = None
     if values["task"] == "series":
         upload = st.session_state.get(PREFIX + "series_file")

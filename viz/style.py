@@ -12,9 +12,10 @@ from .text import word
 # 1997-2014: Okabe-Ito vermillion, blue, green; 2018-2024: Paul Tol's colour-blind-safe "muted" wine, indigo, rose,
 # olive, none of them a spare (SPARE_COLORS), so a second run of a cell never takes another cell's colour
 CELL_COLORS = {"rnn": "#D55E00", "lstm": "#0072B2", "gru": "#009E73",
-               "mingru": "#882255", "minlstm": "#332288", "indrnn": "#CC6677", "lru": "#999933"}
+               "mingru": "#882255", "minlstm": "#332288", "indrnn": "#CC6677", "lru": "#999933",
+               "rnn_orthogonal": "#44AA99"}  # the training arm models.nets.VARIANTS, Tol's teal
 CELL_NAMES = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU", "mingru": "minGRU", "minlstm": "minLSTM", "indrnn": "IndRNN",
-              "lru": "LRU"}
+              "lru": "LRU", "rnn_orthogonal": "RNN, orthogonal W_hh"}
 GATE_COLORS = {
     "input": "#E69F00", "forget": "#0072B2", "cell": "#CC79A7", "output": "#009E73",  # LSTM i, f, g, o
     "reset": "#D55E00", "update": "#56B4E9", "new": "#CC79A7",  # GRU r, z, n
