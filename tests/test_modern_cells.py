@@ -194,3 +194,21 @@ def test_building_from_a_config_leaves_the_global_rng_alone_and_a_direct_build_i
     assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))  # same seed, same weights
     direct = type(empty_model(cell, 1, 4, 2))(1, 4, num_layers=2)  # as a user builds one: nn.RNN's habits
     assert all(torch.isfinite(p).all() for p in direct.parameters())
+
+
+def test_sweep_reads_what_each_cell_uses():
+    """models.sweep: minGRU/minLSTM ignore the weight scale (one probe serves every column, equal rows); IndRNN's
+    gamma_w_norm is gamma max|u|; every row equals a lone probe's summary."""
+    from models.sweep import plan, summarise, sweep
+
+    base = ProbeConfig(seq_len=30, hidden_size=4, batch_size=2)
+    axes = {"cell": ["mingru", "indrnn", "lru"], "weight_scale": [0.5, 0.9]}
+    assert len(plan(base, axes).probes) == 5  # minGRU once, IndRNN and LRU twice
+    table = sweep(base, axes, workers=1)
+    mingru = table[table.cell == "mingru"]
+    assert mingru.log10_grad_first.nunique() == 1
+    indrnn = table[table.cell == "indrnn"].set_index("weight_scale")
+    np.testing.assert_allclose(indrnn.gamma_w_norm.to_numpy(), [0.5, 0.9], rtol=1e-6)  # orthogonal: |u_j| = s, tanh
+    row = table[(table.cell == "lru") & (table.weight_scale == 0.9)].iloc[0]
+    lone = summarise(probe(base.replace(cell="lru", weight_scale=0.9)))
+    assert row.horizon == lone["horizon"] and row.log10_grad_first == pytest.approx(lone["log10_grad_first"])

@@ -215,6 +215,10 @@ def render() -> None:
     """The whole tab (called by app.py inside its Upload tab)."""
     st.subheader(tr("Probe your own model", "探测你自己的模型"))
     st.markdown(tr(HELP_EN, HELP_ZH))
+    st.caption(tr("This tab reads nn.RNN, nn.LSTM and nn.GRU. The cells after the LSTM (minGRU, minLSTM, IndRNN, LRU) are "
+                  "this project's own modules: probe a trained one in Python, `models.probe(cfg, model=m, inputs=x)`.",
+                  "本页读取 nn.RNN、nn.LSTM 和 nn.GRU。LSTM 之后的单元(minGRU、minLSTM、IndRNN、LRU)是本项目自己的模块:"
+                  "训练好的模型请在 Python 中探测:`models.probe(cfg, model=m, inputs=x)`。"))
     upload = st.file_uploader(tr("State dict (.pt, .pth or .safetensors)", "state_dict 文件(.pt、.pth 或 .safetensors)"),
                               type=["pt", "pth", "safetensors"], key=PREFIX + "file")
     if upload is None:
