@@ -5,8 +5,9 @@
 The README's setting (the lesson's chapter 8, beside Arjovsky et al. 2016's T = 100): H = 64, batch 64, Adam 3e-3,
 gradient norm clipped at 1, PyTorch's default init, forget bias 1; each arm trained alone on the same seeded
 batches (`models.training.Trainer`, one torch thread), tested on 1,000 fresh samples. Arms: every cell, the RNN with
-W_hh kept orthogonal, and the LRU three ways (one layer with a linear head, the same with an MLP head, two layers
-with tanh between). Prints per arm: test MSE (predicting 1 scores 1/6), accuracy (|error| < 0.04), the first step
+W_hh kept orthogonal, IndRNN also with two layers (|u_j| clipped to 2^(1/T) after every step, as Li et al. do), and
+the LRU three ways
+(one layer with a linear head, the same with an MLP head, two layers with tanh between). Prints per arm: test MSE (predicting 1 scores 1/6), accuracy (|error| < 0.04), the first step
 whose 50-step mean training loss is below 0.01, and the gradient reaching t = 1 (mean over the snapshot samples of
 ||dL/dh_1|| / ||dL/dh_T||, task loss) at the start and at the end. Timings, not tests: nothing here asserts.
 """
@@ -24,7 +25,8 @@ from models.training import TrainConfig, Trainer
 
 ARMS = {  # name -> (cell, TrainConfig changes)
     "rnn": ("rnn", {}), "rnn_orthogonal": ("rnn_orthogonal", {}), "lstm": ("lstm", {}), "gru": ("gru", {}),
-    "mingru": ("mingru", {}), "minlstm": ("minlstm", {}), "indrnn": ("indrnn", {}), "lru": ("lru", {}),
+    "mingru": ("mingru", {}), "minlstm": ("minlstm", {}), "indrnn": ("indrnn", {}),
+    "indrnn_2_layers": ("indrnn", {"num_layers": 2}), "lru": ("lru", {}),
     "lru_mlp_head": ("lru", {"head": "mlp"}), "lru_2_layers": ("lru", {"num_layers": 2}),
 }
 

@@ -42,7 +42,8 @@ class Pass:
 
 
 def diagonal_pass(model: DiagonalRNN, x: torch.Tensor, e_h: list) -> Pass:
-    """x (T, B, I); e_h[k] (T, B, H) or None: L = sum_k sum_t e_h[k]_t . out^(k)_t per sample."""
+    """x (T, B, I); e_h[k] (T, B, H), ("last", v) with v (H,) or (B, H) (the loss reads out_T only), or None:
+    L = sum_k sum_t e_h[k]_t . out^(k)_t per sample."""
     T, B, _ = x.shape
     N = model.hidden_size // 2 if model.complex_state else model.hidden_size
     dtype = next(model.parameters()).dtype
@@ -51,7 +52,7 @@ def diagonal_pass(model: DiagonalRNN, x: torch.Tensor, e_h: list) -> Pass:
     with torch.enable_grad():
         zs = [torch.zeros(T, B, N, dtype=state_dtype, requires_grad=True) for _ in range(model.num_layers)]
         run = model.run(x_leaf, drives=zs, detached=True)
-        loss = sum(((out * e).sum((0, 2)) for out, e in zip(run.outs, e_h) if e is not None), x.new_zeros(B, dtype=dtype))
+        loss = sum((_read(out, e) for out, e in zip(run.outs, e_h) if e is not None), x.new_zeros(B, dtype=dtype))
         rec = run.terms[0]["rec"]
         wrt = [x_leaf, *zs, *run.outs] + ([rec] if rec is not None else [])
         grads = torch.autograd.grad(loss.sum(), wrt, materialize_grads=True)
@@ -60,10 +61,27 @@ def diagonal_pass(model: DiagonalRNN, x: torch.Tensor, e_h: list) -> Pass:
                 grads[0], grads[-1] if rec is not None else None, run)
 
 
+def _read(out: torch.Tensor, e) -> torch.Tensor:
+    """sum_t e_t . out_t per sample, (B,); e a tensor (T, B, H), or ("last", v) for a loss that reads out_T only."""
+    if isinstance(e, tuple):
+        return (out[-1] * e[1]).sum(-1)
+    return (out * e).sum((0, 2))
+
+
 def backprop(model: DiagonalRNN, x: torch.Tensor, e_h: list) -> list:
     """Total dL/dh_t of every layer (bottom first), (T, B, H) real, for L = sum_k sum_t e_h[k]_t . h^(k)_t."""
     p = diagonal_pass(model, x, e_h)
     return [model.to_real(g) for g in p.grads]
+
+
+def _contribution_norms(delta: torch.Tensor, other: torch.Tensor) -> torch.Tensor:
+    """||C_t||_F, C_t = sum_b delta_t^(b) other_t^(b)T, (T, B, G), (T, B, I) -> (T,) float64: C_t itself when it is
+    small (G I <= B (G + I): the gate rows times a few inputs), else the Gram form of `models.norms`."""
+    T, B, G = delta.shape
+    I = other.shape[-1]
+    if G * I > B * (G + I):
+        return step_contribution_norms(delta, other)
+    return torch.linalg.matrix_norm(torch.bmm(delta.double().transpose(1, 2), other.double()))  # (T, G, I) -> (T,)
 
 
 def _bt(a: torch.Tensor) -> np.ndarray:  # (T, B, ...) -> numpy (B, T, ...)
@@ -76,7 +94,7 @@ def probe_diagonal(cfg: ProbeConfig, model: DiagonalRNN, x: torch.Tensor, v: tor
     grad_c, cell_state and grad_highway are None (the direct path is the whole recurrence: grad_h is it)."""
     T, B, L = cfg.seq_len, cfg.batch_size, cfg.num_layers
     e_top = external_gradient(v, T, B)
-    p = diagonal_pass(model, x, [None] * (L - 1) + [e_top])
+    p = diagonal_pass(model, x, [None] * (L - 1) + [e_top if v.dim() == 3 else ("last", v)])
     states = [h.detach() for h in p.run.states]
     a = [t["a"].detach() for t in p.run.terms]
     grads_real = [model.to_real(g) for g in p.grads]
@@ -102,7 +120,7 @@ def probe_diagonal(cfg: ProbeConfig, model: DiagonalRNN, x: torch.Tensor, v: tor
     delta, other = model.weight_factors(0, p.run.terms[0], p.grad_rec, p.run.inputs[0].detach(), p.grads[0], h_prev0)
     delta = delta.detach()
     other = None if other is None else other.detach()
-    grad_w_steps = norm(delta.sum(1)) if other is None else step_contribution_norms(delta, other)
+    grad_w_steps = norm(delta.sum(1)) if other is None else _contribution_norms(delta, other)
 
     top = a[-1].abs()  # (T, B, N): dh_t/dh_{t-1} = diag(a_t), norm max_j |a_tj|
     jacobian_norm = top.amax(-1).double().mean(1).numpy()

@@ -5,7 +5,8 @@
 Each unit j has one recurrent weight u_j: the recurrent matrix is diag(u), so the step Jacobian is
 diag(u ⊙ phi'(a_t)) and the gradient through unit j over k steps is u_j^k times a product of phi'.
 Li et al. bound it by constraining |u_j| (Sec. 3: |u_j| <= gamma^(1/T) keeps it from exploding; their
-code initialises u ~ U(0, 2^(1/T)) for ReLU). Here weight_scale s sets max |u_j| (`init_from`).
+code initialises u ~ U(0, 2^(1/T)) for ReLU and clips |u_j| to 2^(1/T) while training: `constrain_`, which
+models.training applies after every step). Here weight_scale s sets max |u_j| at initialisation (`init_from`).
 
 The forward is nonlinear in h_{t-1}, so no scan can compute h_t: it runs as PyTorch's fused RNN kernel
 (torch.rnn_relu / rnn_tanh, one C++ loop) with W_hh = diag(u), a scan when phi is linear, and a Python
@@ -41,6 +42,15 @@ class IndRNN(StackedRNN):
         self._param(f"weight_ih_l{k}", self.hidden_size, fan_in, factory=factory)
         self._param(f"u_l{k}", self.hidden_size, factory=factory)
         self._param(f"bias_l{k}", self.hidden_size, factory=factory)
+
+    @torch.no_grad()
+    def constrain_(self, seq_len: int, magnitude: float = 2.0) -> "IndRNN":
+        """Li et al.'s constraint, applied after each training step: |u_j| <= magnitude^(1/T), so that no unit's
+        gradient grows by more than `magnitude` over T steps (their code: MAG = 2 for ReLU). In place."""
+        bound = magnitude ** (1.0 / seq_len)
+        for k in range(self.num_layers):
+            getattr(self, f"u_l{k}").clamp_(-bound, bound)
+        return self
 
     def rnn_weights(self, k: int) -> dict[str, torch.Tensor]:
         """Layer k as a vanilla RNN's weights: weight_ih = W, weight_hh = diag(u), bias_ih = b, bias_hh = 0."""

@@ -22,6 +22,7 @@ import torch
 from torch import nn
 
 from .cells import build_model
+from .indrnn import IndRNN
 from .config import ACTIVATIONS, CLASSIC_CELLS, INITS, ProbeConfig
 from .nets import AUTO_ACTIVATION, DEFAULT_ACTIVATION, HEADS, TRAIN_CELLS, Net, base_cell, keep_orthogonal
 from .probe import probe
@@ -109,6 +110,13 @@ PRESETS = {
     # Not the textbook picture: only the LSTM leaves chance, and how far depends on the seed (README).
     "recall": TrainConfig(task="recall", seq_len=20, hidden_size=64, batch_size=64, steps=1500, lr=1e-3,
                           max_seconds=60.0),
+    # After the LSTM, on the lesson's adding problem: which of the newer cells learn it, and the one-layer LRU that cannot.
+    "after_lstm": TrainConfig(task="adding", cells=("lstm", "mingru", "minlstm", "indrnn", "lru"), seq_len=50,
+                              hidden_size=64, batch_size=64, steps=1500, lr=3e-3, clip=True, clip_value=1.0,
+                              max_seconds=120.0),
+    # W_hh kept orthogonal while it learns (Arjovsky et al. 2016's line) beside the plain tanh RNN.
+    "orthogonal": TrainConfig(task="adding", cells=("rnn", "rnn_orthogonal"), seq_len=50, hidden_size=64,
+                              batch_size=64, steps=1500, lr=3e-3, clip=True, clip_value=1.0, max_seconds=60.0),
 }
 
 
@@ -195,6 +203,8 @@ class Trainer:
             if self.cfg.clip:
                 torch.nn.utils.clip_grads_with_norm_(params, self.cfg.clip_value, norm)
             opt.step()
+            if isinstance(net.rnn, IndRNN):
+                net.rnn.constrain_(self.cfg.seq_len)  # Li et al. 2018: |u_j| <= 2^(1/T)
         with torch.no_grad():
             metric = task_metric(self.task, pred.detach(), y)
         with self._lock:

@@ -91,3 +91,13 @@ def test_cli_trains_a_newer_cell_and_saves_a_plain_state_dict(tmp_path):
     rnn = load_uploaded_model((tmp_path / "orth" / "model.pt").read_bytes(), "model.pt")  # the upload page reads it
     W = rnn.weight_hh_l0.detach().double()
     np.testing.assert_allclose(W @ W.T, np.eye(6), atol=1e-5)
+
+
+def test_indrnn_training_keeps_li_et_als_bound_on_u():
+    """After every step |u_j| <= 2^(1/T) (Li et al. 2018's constraint), even from u_j = 3 and a large learning rate."""
+    trainer = Trainer(TrainConfig(task="adding", cells=("indrnn",), steps=5, lr=0.5, init="identity", **SMALL))
+    with torch.no_grad():
+        trainer.nets["indrnn"].rnn.u_l0.fill_(3.0)
+    trainer.run()
+    u = trainer.nets["indrnn"].rnn.u_l0.detach()
+    assert u.abs().max() <= 2 ** (1 / SMALL["seq_len"]) + 1e-7 and u.abs().max() > 1.0

@@ -80,6 +80,20 @@ PRESET_TEXT = {
                "\"我在法国长大……我能说流利的___\"(教程 000)。1500 步内只有 LSTM 离开随机水平(1/8):种子 0 完全学会,"
                "种子 1 和 2 只学会一部分;GRU 和 RNN 停在随机水平。再试试学习率 3e-3、种子 0:"
                "普通 RNN 学会了而 LSTM 没有。门控有帮助,但不保证成功。"),
+    "after_lstm": ("After the LSTM: adding, T = 50", "LSTM 之后:加法问题 T = 50",
+                   "The lesson's adding problem for the cells after the LSTM. minGRU and minLSTM learn it as the LSTM "
+                   "does, their gradient a product of gate values; the one-layer LRU with a linear head cannot, whatever "
+                   "its gradient (the target multiplies a value by its marker, and a linear recurrence is linear in the "
+                   "inputs): give it 2 layers, or the MLP head, in the settings.",
+                   "LSTM 之后的单元做本课的加法问题。minGRU 和 minLSTM 与 LSTM 一样能学会,它们的梯度是门值的乘积;"
+                   "一层 LRU 加线性输出头无论梯度如何都学不会(目标是数值与标记的乘积,而线性递推对输入是线性的):"
+                   "在设置里改为 2 层或 MLP 输出头。"),
+    "orthogonal": ("Orthogonal W_hh: the tanh RNN, kept orthogonal", "正交 W_hh:保持正交的 tanh RNN",
+                   "The same tanh RNN twice, once with W_hh kept orthogonal while it learns (Arjovsky, Shah & Bengio "
+                   "2016's line). Compare the gradient-flow heatmaps: the orthogonal one keeps far more gradient at the "
+                   "first steps; compare the losses: that alone does not make it learn the task.",
+                   "同一个 tanh RNN 训练两次,其中一次在学习中始终保持 W_hh 正交(Arjovsky、Shah 与 Bengio 2016 的思路)。"
+                   "比较梯度流热图:正交的那个在最初几步保留的梯度多得多;比较损失:仅凭这一点并不能让它学会任务。"),
 }
 
 
