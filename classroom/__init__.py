@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from .store import ClassState, ClassStore, new_student_id, normalize_code
+from .store import ClassState, ClassStore, Refusal, new_student_id, normalize_code
 
-__all__ = ["ClassState", "ClassStore", "links", "new_student_id", "normalize_code"]
+__all__ = ["ClassState", "ClassStore", "Refusal", "links", "new_student_id", "normalize_code"]
 
 LESSON_PATH = "/lesson"
 

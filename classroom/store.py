@@ -20,7 +20,8 @@ answer but that student (`answer_of`); the results are the list of values withou
 Who may do what is checked here, not only in the page: teacher calls take the key and raise `PermissionError`
 for a wrong one; `results` is refused to students until the question is revealed; answers are refused after it.
 
-Bounds (every breach is a `ValueError` whose message says what to do): CLASS_CAP live classes per store,
+Bounds (`classroom.limits`; every breach is a `ValueError` whose message says what to do; `Refusal`, a ValueError
+with a `reason`, for the refusals a page translates): CLASS_CAP live classes per store,
 STUDENT_CAP students per class, QUESTION_CAP questions per class, TEXT_CAP characters in a text answer, knob name
 and value, NUMBER_CAP on |number|, KNOB_CAP knobs, CHAPTER_CAP chapters. Classes older than TTL_SECONDS (a day)
 are gone: unseen at once, their rows deleted by the next `create_class` or `purge()`.
@@ -35,9 +36,7 @@ import contextlib
 import hashlib
 import hmac
 import json
-import math
 import os
-import re
 import secrets
 import sqlite3
 import time
@@ -45,27 +44,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
+# The caps and checks live in classroom.limits; named here too, as the store's own (classroom.store.STUDENT_CAP).
+from .limits import (CHAPTER_CAP, CLASS_CAP, CODE_ALPHABET, CODE_LENGTH, CODE_RE, KEY_MAX, KNOB_CAP,  # noqa: F401
+                     NUMBER_CAP, QUESTION_CAP, QUESTION_RE, STUDENT_CAP, STUDENT_RE, TEXT_CAP, TTL_SECONDS, Answer,
+                     Refusal, check_knobs, check_question, check_student, check_value, new_student_id, normalize_code)
+
 ENV_DIR = "GRADIENT_FLOW_CLASS_DIR"
 DEFAULT_DIR = Path("~/.cache/gradient-flow/class")
 DB_NAME = "classes.sqlite3"
 SCHEMA_VERSION = 1
 
-CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ"  # no I, L, O: they read as 1, 1, 0
-CODE_LENGTH = 5  # 23^5 = 6.4 million codes
-CODE_RE = re.compile(f"[{CODE_ALPHABET}]{{4,6}}")
-STUDENT_RE = re.compile(r"[A-Za-z0-9_-]{8,64}")
-QUESTION_RE = re.compile(r"[a-z0-9_]{1,32}")
-KNOB_RE = re.compile(r"[a-z0-9_]{1,32}")
-KEY_MAX = 256  # characters of a key worth hashing; longer ones are wrong
-
-TTL_SECONDS = 24 * 3600  # a class lasts a day
-CLASS_CAP = 100  # live classes per store (per server machine)
-STUDENT_CAP = 200  # students per class
-QUESTION_CAP = 32  # questions per class (the lesson asks 9)
-TEXT_CAP = 64  # characters in a text answer, a knob's name or text value
-NUMBER_CAP = 1e12  # |number| of an answer or a knob
-KNOB_CAP = 8  # knobs in the teacher's state
-CHAPTER_CAP = 99
 BUSY_MS = 5000  # how long a call waits for another process's write lock
 
 SCHEMA = """
@@ -82,9 +70,6 @@ CREATE TABLE IF NOT EXISTS answers (
     code TEXT NOT NULL, question TEXT NOT NULL, student TEXT NOT NULL, value NOT NULL, updated REAL NOT NULL,
     PRIMARY KEY (code, question, student), FOREIGN KEY (code, question) REFERENCES questions ON DELETE CASCADE);
 """
-
-Answer = str | int | float
-
 
 @dataclass(frozen=True)
 class ClassState:
@@ -103,61 +88,8 @@ def default_directory() -> Path:
     return Path(os.environ.get(ENV_DIR) or DEFAULT_DIR).expanduser()
 
 
-def normalize_code(raw) -> str | None:
-    """A class code as typed or read from a URL ("kqwmt ", "KQWMT") -> "KQWMT"; None if it cannot be one."""
-    if not isinstance(raw, str) or len(raw) > 16:
-        return None
-    code = raw.strip().upper()
-    return code if CODE_RE.fullmatch(code) else None
-
-
-def new_student_id() -> str:
-    """A random, anonymous student id (96 bits, url-safe)."""
-    return secrets.token_urlsafe(12)
-
-
 def key_hash(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
-
-
-def check_value(value, what: str) -> Answer:
-    """A text of 1..TEXT_CAP characters (stripped) or a finite number with |x| <= NUMBER_CAP, as stored."""
-    if isinstance(value, str):
-        text = value.strip()
-        if not text or len(text) > TEXT_CAP or not text.isprintable():
-            raise ValueError(f"{what} must be 1 to {TEXT_CAP} printable characters, got {value[:TEXT_CAP + 1]!r}.")
-        return text
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f"{what} must be a text or a number, got {type(value).__name__}.")
-    try:
-        number = float(value)
-    except OverflowError:
-        number = math.inf
-    if not math.isfinite(number) or abs(number) > NUMBER_CAP:
-        raise ValueError(f"{what} must be a finite number between -{NUMBER_CAP:g} and {NUMBER_CAP:g}, got {value!r}.")
-    return value if isinstance(value, int) else number
-
-
-def check_question(question) -> str:
-    if not isinstance(question, str) or not QUESTION_RE.fullmatch(question):
-        raise ValueError(f"A question id is 1 to 32 characters a-z, 0-9 or _, got {str(question)[:40]!r}.")
-    return question
-
-
-def check_student(student) -> str:
-    if not isinstance(student, str) or not STUDENT_RE.fullmatch(student):
-        raise ValueError("A student id is 8 to 64 characters A-Z, a-z, 0-9, - or _ (new_student_id() makes one).")
-    return student
-
-
-def check_knobs(knobs) -> str:
-    """name -> text or number, at most KNOB_CAP of them -> canonical JSON."""
-    if not isinstance(knobs, dict) or len(knobs) > KNOB_CAP:
-        raise ValueError(f"Knobs must be a dict of at most {KNOB_CAP} names to values.")
-    for name in knobs:
-        if not isinstance(name, str) or not KNOB_RE.fullmatch(name):
-            raise ValueError(f"A knob name is 1 to 32 characters a-z, 0-9 or _, got {str(name)[:40]!r}.")
-    return json.dumps({name: check_value(v, f"Knob {name}") for name, v in sorted(knobs.items())})
 
 
 class ClassStore:
@@ -211,7 +143,7 @@ class ClassStore:
     def _require(self, conn, code) -> str:
         live = self._live(conn, code)
         if live is None:
-            raise ValueError(f"No class {str(code)[:16]!r} on this server (unknown, or older than a day).")
+            raise Refusal("no_class", f"No class {str(code)[:16]!r} on this server (unknown, or older than a day).")
         return live
 
     def _require_teacher(self, conn, code, key) -> str:
@@ -235,8 +167,8 @@ class ClassStore:
             self._purge(conn)
             live = conn.execute("SELECT COUNT(*) FROM classes").fetchone()[0]
             if live >= CLASS_CAP:
-                raise ValueError(f"This server already runs {live} classes, its cap ({CLASS_CAP}); a class ends a day "
-                                 "after it starts. Reuse a class's links, or wait for one to expire.")
+                raise Refusal("class_cap", f"This server already runs {live} classes, its cap ({CLASS_CAP}); a class "
+                              "ends a day after it starts. Reuse a class's links, or wait for one to expire.")
             while True:
                 code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
                 if not conn.execute("SELECT 1 FROM classes WHERE code = ?", (code,)).fetchone():
@@ -347,7 +279,7 @@ class ClassStore:
         if conn.execute("SELECT 1 FROM students WHERE code = ? AND student = ?", (code, student)).fetchone():
             return size
         if size >= STUDENT_CAP:
-            raise ValueError(f"Class {code} is full ({STUDENT_CAP} students): you can follow it, but not answer.")
+            raise Refusal("full", f"Class {code} is full ({STUDENT_CAP} students): you can follow it, but not answer.")
         conn.execute("INSERT INTO students VALUES (?, ?, ?)", (code, student, self.clock()))
         return size + 1
 
@@ -360,7 +292,7 @@ class ClassStore:
     def _check_question_cap(self, conn, code: str) -> None:
         asked = conn.execute("SELECT COUNT(*) FROM questions WHERE code = ?", (code,)).fetchone()[0]
         if asked >= QUESTION_CAP:
-            raise ValueError(f"Class {code} already has {QUESTION_CAP} questions, its cap.")
+            raise Refusal("question_cap", f"Class {code} already has {QUESTION_CAP} questions, its cap.")
 
     def answer(self, code, question, student, value: Answer) -> None:
         """Record `student`'s answer (joining them if new); the last one before the reveal counts.
@@ -376,7 +308,7 @@ class ClassStore:
                 self._check_question_cap(conn, code)
                 conn.execute("INSERT INTO questions (code, question) VALUES (?, ?)", (code, question))
             elif row[0]:
-                raise ValueError("The answer is already revealed: answers to this question are closed.")
+                raise Refusal("closed", "The answer is already revealed: answers to this question are closed.")
             conn.execute("INSERT INTO answers VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET value = excluded.value, "
                          "updated = excluded.updated", (code, question, student, value, self.clock()))
 

@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from classroom import ClassStore, links, new_student_id, normalize_code
+from classroom import ClassStore, Refusal, links, new_student_id, normalize_code
 from classroom import store as cs
 
 STUDENTS = [f"student-{i:04d}" for i in range(400)]
@@ -136,8 +136,9 @@ def test_answers_one_per_student_the_last_counts_closed_at_the_reveal(store):
     version = store.reveal(code, secret, "vanishing", computed="rises")
     assert store.state(code).revealed == {"vanishing": "rises"} and store.state(code).version == version
     assert store.results(code, "vanishing") == ["rises", "rises"]  # now anyone sees the aggregate
-    with pytest.raises(ValueError, match="already revealed"):
+    with pytest.raises(Refusal, match="already revealed") as refused:
         store.answer(code, "vanishing", a, "falls")
+    assert refused.value.reason == "closed"  # a page translates it by its reason
     with pytest.raises(PermissionError):
         store.results(code, "sum")  # another question stays hidden
     store.reset_question(code, secret, "vanishing")  # ask again
@@ -151,8 +152,9 @@ def test_caps_on_class_size_questions_text_and_numbers(store):
     for s in STUDENTS[:cs.STUDENT_CAP]:
         store.join(code, s)
     assert store.join(code, STUDENTS[0]) == cs.STUDENT_CAP  # joining again is fine
-    with pytest.raises(ValueError, match="full"):
+    with pytest.raises(Refusal, match="full") as refused:
         store.join(code, STUDENTS[cs.STUDENT_CAP])
+    assert refused.value.reason == "full"
     with pytest.raises(ValueError, match="full"):
         store.answer(code, "lstm", STUDENTS[cs.STUDENT_CAP], "candidate")
     assert store.size(code) == cs.STUDENT_CAP and store.count(code, "lstm") == 0

@@ -38,6 +38,8 @@ AUDITED = {  # (file, function) -> what it shares across sessions, and why that 
     ("ui/lesson/data.py", "worked_toy"): "cache_data: plain lists, a fresh copy per call",
     ("ui/phase_page.py", "default_table"): "cache_data: a DataFrame of numbers, a fresh copy per call",
     ("ui/phase_page.py", "_pool"): "cache_resource: the server's sweep process pool, shared on purpose; holds no results",
+    ("ui/classroom/room.py", "shared_store"): "cache_resource: a ClassStore per directory, shared on purpose; holds its "
+                                              "path only, each call opens its own connection, per-class rules in SQL",
 }
 
 

@@ -38,7 +38,7 @@ def available(name: str) -> bool:
 
 def landing(params: dict) -> str:
     """The page a URL without a page path opens: the explorer for an explorer link, else the lesson."""
-    lesson_link = "chapter" in params or "present" in params
+    lesson_link = "chapter" in params or "present" in params or "class" in params  # a class meets in the lesson
     return "explorer" if not lesson_link and EXPLORER_PARAMS & set(params) else "lesson"
 
 

@@ -25,6 +25,7 @@ from . import view_data
 from .cache import jacobian_norms
 from .cards import card
 from .i18n import language, tr
+from .phone import for_phone
 from .settings import FOLDED_VIEWS
 
 PLOTLY_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
@@ -55,7 +56,7 @@ def downloads(name: str, frame, results: dict, key: str) -> None:
 
 
 def chart(fig, key: str) -> None:
-    st.plotly_chart(fig, key=key, config=PLOTLY_CONFIG, width="stretch")
+    st.plotly_chart(for_phone(fig), key=key, config=PLOTLY_CONFIG, width="stretch")
 
 
 def section(title: tuple[str, str] | None, view: str):

@@ -74,6 +74,28 @@ def figure(traces: list, layout: dict, title: str, height: int = 420) -> go.Figu
 
 
 PROJECTOR_FONT, PROJECTOR_LINE = 22, 3  # presenter mode: chart text >= 20 px, lines >= 3 px
+PHONE_ROW, PHONE_GROUP_GAP = 22, 10  # px: one legend entry a row on a phone; Plotly's gap between legend groups
+
+
+def legend_entries(fig: go.Figure) -> int:
+    """How many entries the figure's legend shows (0 when the legend is off)."""
+    if fig.layout.showlegend is False:
+        return 0
+    return sum(1 for t in fig.data if t.name and t.showlegend is not False)
+
+
+def phone(fig: go.Figure) -> go.Figure:
+    """The figure for a phone (about 360 px wide): the legend one entry a row under the x axis's title, and the
+    figure taller by the legend, so the plot keeps its height (a legend 20% of the plot below it ran into the axis
+    title once its rows had shrunk the plot); no drag-to-zoom, so a finger on the chart scrolls the page."""
+    entries = legend_entries(fig)
+    groups = len({t.legendgroup for t in fig.data if t.legendgroup and t.showlegend is not False})
+    legend_px = entries * PHONE_ROW + PHONE_GROUP_GAP * max(0, groups - 1) + (10 if entries else 0)
+    bottom = fig.layout.margin.b if fig.layout.margin.b is not None else 60
+    fig.update_layout(height=(fig.layout.height or 420) + legend_px, dragmode=False, margin={"b": bottom + legend_px},
+                      legend={"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom", "x": 0,
+                              "xanchor": "left"})
+    return fig
 
 
 def projector(fig: go.Figure, height: int = 470) -> go.Figure:
@@ -81,8 +103,8 @@ def projector(fig: go.Figure, height: int = 470) -> go.Figure:
 
     The legend sits at the bottom of the figure (container coordinates) and the axes make room for their
     own tick labels and titles, so nothing overlaps at the larger font."""
-    entries = sum(1 for t in fig.data if t.name and t.showlegend is not False)
-    legend_rows = -(-entries // 2) if fig.layout.showlegend is not False else 0  # about two entries a row
+    entries = legend_entries(fig)
+    legend_rows = -(-entries // 2)  # about two entries a row
     top_titles = any(a.yref == "paper" and (a.y or 0) >= 0.99 for a in fig.layout.annotations)  # subplot titles
     fig.update_layout(font={"size": PROJECTOR_FONT}, height=height, title={"font": {"size": PROJECTOR_FONT}},
                       legend={"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom", "x": 0,

@@ -4,7 +4,8 @@ URL: `?chapter=5&forget_bias=3` (the chapter and its knobs; read once per sessio
 written back after every run, TESTING.md's pitfall) and `present=1` for a projector: sidebar collapsed, one
 chapter per screen, chart text >= 20 px and lines >= 3 px (`viz.style.projector`, drawn with theme=None).
 Every chapter: title, text, equations, at most two knobs, the figure, "predict, then reveal", and the
-offline HTML downloads (`ui.lesson.export`).
+offline HTML downloads (`ui.lesson.export`). In a class (`?class=CODE[&key=SECRET]`) `ui.classroom` draws the
+class bar, keeps a student's page on the teacher's chapter and runs the class's predict-then-reveal.
 """
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ import streamlit as st
 
 from viz.style import projector
 
+from .. import classroom
 from ..i18n import PROBLEM_KEY as LANGUAGE_PROBLEM_KEY
 from ..i18n import language, tr
 from ..nav import URL_CHANGED_KEY
+from ..phone import for_phone
 from ..probe_views import PLOTLY_CONFIG
 from . import export, training
 from .chapters import CHAPTERS, Chapter, fmt
@@ -95,7 +98,7 @@ def write_url(number: int, values: dict) -> None:
 
 
 def draw_figure(number: int, chapter: Chapter, values: dict, present: bool) -> None:
-    fig = chapter.figure(values, language())
+    fig = for_phone(chapter.figure(values, language()))
     if present:
         fig = projector(fig, height=490)
     st.plotly_chart(fig, key=f"lesson_chart_{number}", config=PLOTLY_CONFIG, width="stretch",
@@ -146,6 +149,7 @@ def downloads(number: int, values: dict) -> None:
 def render() -> None:
     load_url()
     present = st.query_params.get("present") == "1"
+    room = classroom.begin(CHAPTER_KEY, knob_key, present)  # class mode (ui.classroom): None outside a class
     number = st.session_state[CHAPTER_KEY]
     chapter = CHAPTERS[number - 1]
     st.markdown(EQ_CSS + (PRESENT_CSS if present else ""), unsafe_allow_html=True)
@@ -163,18 +167,24 @@ def render() -> None:
         st.markdown(tr(*chapter.text))
         for eq in chapter.equations_in(language()):
             st.markdown(f'<div class="lesson-eq">{eq}</div>', unsafe_allow_html=True)
+    with fig_col:
+        figure_box = st.container()  # filled below, once the knobs have given their values
+    # Off the projector the knobs and the question sit under the figure, so a phone, which stacks the columns,
+    # shows the figure, its knobs and the question together.
+    with text_col if present else fig_col:
         values = draw_knobs(number, chapter)
         if chapter.live:
             training.start_stop(values)
-        if not present:
-            predict_then_reveal(chapter, values)
-    with fig_col:
+    with figure_box:
         if chapter.live:
             st.fragment(draw_figure, run_every=REFRESH_SECONDS if training.running() else None)(
                 number, chapter, values, present)
         else:
             draw_figure(number, chapter, values, present)
-        if present:
+    with fig_col:
+        if room is not None:
+            classroom.question(room, chapter, values)
+        else:
             predict_then_reveal(chapter, values)
     if not present:
         downloads(number, values)
