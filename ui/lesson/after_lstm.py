@@ -45,16 +45,17 @@ def reveal(v: dict, lang: str) -> str:
     product = {c: float(ma.factor_product(rs[c]).mean()) for c in ("mingru", "lru")}
     guess = ma.sigmoid(b) ** (T - 1)
     bound = float(rs["lru"].bound[0])
+    diff = max(abs(product[c] - at1[c]) / at1[c] if at1[c] > 0 else 0.0 for c in product)  # float32 probe, float64 product
     return pick(
         lang,
         f"σ({b:g})^{T - 1} = {guess:.3g}: that is the minGRU's gradient at t = 1 if every x_t were 0. On these inputs "
         f"the probe measures {at1['mingru']:.3g}, and multiplying the run's own {T - 1} numbers 1 − z_t per unit gives "
-        f"{product['mingru']:.3g}: the same number, with no matrix anywhere. The LRU: {at1['lru']:.3g} measured, "
+        f"{product['mingru']:.3g}: the same number (within {diff:.0e}), with no matrix anywhere. The LRU: {at1['lru']:.3g} measured, "
         f"{product['lru']:.3g} as |λ_j|^{T - 1} per unit, under the bound max|λ|^{T - 1} = {bound:.3g}, whatever the "
         f"inputs. The LSTM at the same forget bias: {at1['lstm']:.3g}; its Jacobians contain W_hh and the gates' "
         "reaction to h_{t−1}, so no such product predicts it.",
         f"σ({b:g})^{T - 1} = {guess:.3g}:这是每个 x_t 都为 0 时 minGRU 在 t = 1 处的梯度。在这些输入上,探针测得 "
         f"{at1['mingru']:.3g};把本次运行自己的 {T - 1} 个数 1 − z_t 按单元相乘,得到 {product['mingru']:.3g}:"
-        f"同一个数,其中没有任何矩阵。LRU:测得 {at1['lru']:.3g},按单元 |λ_j|^{T - 1} 相乘得 {product['lru']:.3g},"
+        f"同一个数(相差 {diff:.0e} 以内),其中没有任何矩阵。LRU:测得 {at1['lru']:.3g},按单元 |λ_j|^{T - 1} 相乘得 {product['lru']:.3g},"
         f"低于上界 max|λ|^{T - 1} = {bound:.3g},与输入无关。同一遗忘偏置下的 LSTM:{at1['lstm']:.3g};"
         "它的雅可比矩阵含有 W_hh 以及门对 h_{t−1} 的反应,没有这样的乘积能预测它。")

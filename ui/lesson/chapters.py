@@ -1,4 +1,4 @@
-"""The lesson's nine chapters as data: `CHAPTERS`, a tuple of `Chapter` entries that `ui.lesson.page` walks.
+"""The lesson's ten chapters as data: `CHAPTERS`, a tuple of `Chapter` entries that `ui.lesson.page` walks.
 
 Each chapter: a title, 2-4 sentences (English, Chinese), equations as HTML (Unicode, <sub>, <sup>: they
 read the same in the app and in the offline file), at most two `Knob`s, one figure and a "predict, then
@@ -6,7 +6,8 @@ reveal" whose answer is computed from the run the figure shows. `figure(values, 
 `reveal(values, lang)` take the knob values (name -> value) and return a Plotly figure and a str: the
 numbers come from `models` (cached probes, `models.lesson`, `models.examples`), the drawing from `viz`.
 `sweep` names the knob the offline HTML turns into a Plotly slider (one frame per option).
-Chapter 8 (training) is live: its figure is this session's run (`ui.lesson.training`).
+Chapter 8 (training) is live: its figure is this session's run (`ui.lesson.training`). Chapter 10 (after the
+LSTM) draws its figure and reveal in `ui.lesson.after_lstm`.
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from viz.paths import path_label
 from viz.style import CELL_NAMES
 from viz.text import word
 
-from . import training
+from . import after_lstm, training
 from .data import cached_clipping, jacobian_of, lesson_probe, worked_toy
 
 
@@ -393,4 +394,37 @@ CHAPTERS = (
          "4(n(m+n)+n)?",
          "n = 32、m = 1 时,PyTorch 报告的 nn.LSTM 参数是多少?为什么不是 4(n(m+n)+n)?"),
         counts_reveal, sweep="hidden_size"),
+    # 10. After the LSTM (issue 18) ----------------------------------------------------------------------
+    Chapter(
+        "after_lstm", ("After the LSTM: gates that cannot see h_{t−1}", "LSTM 之后:看不见 h_{t−1} 的门"),
+        ("Since 2018 another answer to vanishing gradients: gates that read only x_t (the minGRU of Feng et al. 2024, "
+         "“Were RNNs All We Needed?”), or a linear recurrence whose factor λ the model sets directly (the LRU of "
+         "Orvieto et al. 2023). Nothing in the step depends on h_{t−1} except through one multiplication, so each step "
+         "Jacobian is diagonal, diag(a_t), and the product of Jacobians becomes a product of numbers, unit by unit: "
+         "the gradient at t = 1 is (∏ a_t) ⊙ ∂L/∂h_T. The model sets those numbers through a gate bias or |λ|, and can "
+         "keep them near 1; and since no step waits for the previous state's nonlinearity, all T steps are computed "
+         "at once by a scan. What it gives up: the gate cannot react to what is in memory, and nothing nonlinear acts "
+         "between steps. One LRU layer with a linear head is linear in its inputs: on the adding problem it stays at "
+         "the 0.167 baseline (0.169 measured at T = 100), while two layers with tanh between learn it (0.0076).",
+         "2018 年以来,梯度消失有了另一种答案:门只读 x_t(Feng 等 2024《Were RNNs All We Needed?》中的 minGRU),"
+         "或者一个线性递推,其因子 λ 由模型直接设定(Orvieto 等 2023 的 LRU)。每一步中,h_{t−1} 只经过一次乘法,"
+         "所以单步雅可比矩阵是对角的 diag(a_t),雅可比矩阵之积变成逐单元的数之积:t = 1 处的梯度是 (∏ a_t) ⊙ ∂L/∂h_T。"
+         "模型通过门偏置或 |λ| 设定这些数,可以让它们接近 1;而且没有哪一步要等前一状态的非线性,所有 T 步可由一次扫描"
+         "同时算出。代价:门无法根据记忆中的内容作出反应,步与步之间也没有非线性。一层 LRU 加线性输出头对输入是线性的:"
+         "在加法问题上停在 0.167 的基线(T = 100 实测 0.169),而两层、中间有 tanh 的 LRU 能学会(0.0076)。"),
+        ("h<sub>t</sub> = a<sub>t</sub> ⊙ h<sub>t−1</sub> + b<sub>t</sub>,&nbsp; a<sub>t</sub>, b<sub>t</sub> from "
+         "x<sub>t</sub> only &nbsp;⇒&nbsp; ∂h<sub>t</sub>/∂h<sub>t−1</sub> = diag(a<sub>t</sub>)",
+         ("minGRU: a<sub>t</sub> = 1 − z<sub>t</sub> = σ(b − W<sub>z</sub> x<sub>t</sub>);&nbsp; LRU: a<sub>t</sub> = λ, "
+          "|λ| < 1;&nbsp; ∂L/∂h<sub>1</sub> = (∏<sub>t=2..T</sub> a<sub>t</sub>) ⊙ ∂L/∂h<sub>T</sub>",
+          "minGRU:a<sub>t</sub> = 1 − z<sub>t</sub> = σ(b − W<sub>z</sub> x<sub>t</sub>);&nbsp; LRU:a<sub>t</sub> = λ,"
+          "|λ| < 1;&nbsp; ∂L/∂h<sub>1</sub> = (∏<sub>t=2..T</sub> a<sub>t</sub>) ⊙ ∂L/∂h<sub>T</sub>")),
+        (Knob("gate_bias", "Gate bias b (the LSTM's forget bias, the minGRU's gate bias)",
+              "门偏置 b(LSTM 的遗忘门偏置,minGRU 的门偏置)", after_lstm.GATE_BIASES, 3.0),
+         Knob("ring_top", "LRU: top of the |λ| ring", "LRU:|λ| 环的上沿", after_lstm.RING_TOPS, 0.99)),
+        after_lstm.figure,
+        ("The minGRU's gradient at t = 1 is a product of 99 numbers 1 − z_t, each about σ(b) (σ(3) ≈ 0.95). "
+         "At the gate bias shown, how much of the gradient reaches t = 1?",
+         "minGRU 在 t = 1 处的梯度是 99 个数 1 − z_t 之积,每个约为 σ(b)(σ(3) ≈ 0.95)。在当前门偏置下,"
+         "有多少梯度到达 t = 1?"),
+        after_lstm.reveal, sweep="gate_bias"),
 )

@@ -154,7 +154,7 @@ def render() -> None:
     chapter = CHAPTERS[number - 1]
     st.markdown(EQ_CSS + (PRESENT_CSS if present else ""), unsafe_allow_html=True)
     if not present:
-        st.title(tr("Why gradients vanish: a lesson in nine chapters", "梯度为何消失:九章课程"))
+        st.title(tr("Why gradients vanish: a lesson in ten chapters", "梯度为何消失:十章课程"))
         for en, zh in st.session_state.get(LANGUAGE_PROBLEM_KEY, []) + st.session_state.get(PROBLEMS_KEY, []):
             st.warning(tr(en, zh))
         picker(number)

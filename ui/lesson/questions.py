@@ -16,6 +16,7 @@ from typing import Callable
 import numpy as np
 
 from models import lesson as ml
+from models.after_lstm import configs as after_configs
 from models.examples import parameter_counts
 from viz.paths import path_label
 from viz.style import CELL_NAMES
@@ -188,6 +189,20 @@ def lstm_parameters(v: dict) -> float:
     return float(parameter_counts("lstm", v["input_size"], v["hidden_size"])["pytorch"])
 
 
+# 10. The minGRU's ||dL/dh_1|| (batch mean, the reveal's), by decade.
+REACHED = (Option("over_0.1", "More than 0.1", "多于 0.1"), Option("0.01", "0.01 to 0.1", "0.01 到 0.1"),
+           Option("0.001", "0.001 to 0.01", "0.001 到 0.01"), Option("0.0001", "0.0001 to 0.001", "0.0001 到 0.001"),
+           Option("less", "Less than 0.0001", "少于 0.0001"))
+
+
+def mingru_reach(v: dict) -> str | None:
+    r = lesson_probe(after_configs(v["gate_bias"], v["ring_top"])["mingru"])
+    g = ml.gradient_at(r.grad_h, 1)
+    if not math.isfinite(g):
+        return None
+    return next((o.value for o, lo in zip(REACHED, (0.1, 0.01, 0.001, 0.0001)) if g > lo), "less")
+
+
 QUESTIONS = {
     "unrolling": Question("number", toy_output, ("o_3 (each of its two components)", "o_3(两个分量相同,填一个)"),
                           lo=-1000, hi=1000, step=1),
@@ -204,4 +219,5 @@ QUESTIONS = {
     "training": Question("choice", first_to_leave, ("The first to leave 0.167", "最先离开 0.167 的单元"), FIRST),
     "parameters": Question("number", lstm_parameters, ("nn.LSTM's parameter count", "nn.LSTM 的参数数量"),
                            lo=0, hi=10_000_000, step=1),
+    "after_lstm": Question("choice", mingru_reach, ("The minGRU's ‖dL/dh_1‖", "minGRU 的 ‖dL/dh_1‖"), REACHED),
 }
