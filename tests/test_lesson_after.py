@@ -22,7 +22,7 @@ def mean_grad(cell: str, gate_bias: float, ring_top: float) -> np.ndarray:
 
 def test_figure_and_reveal_are_the_probes_and_the_product():
     at = lesson(chapter=NUMBER)
-    assert at.header[0].value == f"{NUMBER}. After the LSTM: gates that cannot see h_{{t−1}}"
+    assert at.header[0].value == f"{NUMBER}. After the LSTM: gates that cannot see the past state"
     s = spec(at)
     for cell, name in (("lstm", "LSTM"), ("mingru", "minGRU"), ("lru", "LRU")):
         np.testing.assert_allclose(decode(trace(s, f"{name} ||dL/dh_t||")["y"]), mean_grad(cell, 3.0, 0.99), rtol=1e-6)

@@ -227,7 +227,7 @@ def render() -> None:
     colour = c2.selectbox(tr("Colour", "颜色"), list(COLOURS), key="phase_colour", format_func=lambda c: tr(*LABELS[c]))
     if source == "default":
         y = c1.selectbox(tr("y axis", "纵轴"), list(Y_AXES), key="phase_y", format_func=lambda c: tr(*LABELS[c]))
-        era = st.radio(tr("Cells", "单元"), list(ERAS), horizontal=True, key="phase_era",
+        era = st.radio(tr("Era of the cells", "单元的年代"), list(ERAS), horizontal=True, key="phase_era",
                        format_func=lambda e: tr("both eras", "两个时代") if e == "both" else e)
         seq_len = 200
         if y != "seq_len":
