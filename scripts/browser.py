@@ -39,16 +39,18 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def streamlit_server(app: str = "app.py", timeout: float = 90.0, warm: bool = False, watcher: str = "none"):
+def streamlit_server(app: str = "app.py", timeout: float = 90.0, warm: bool = False, watcher: str = "none",
+                     env: dict | None = None):
     """Yield the base URL of `streamlit run app` once its health endpoint answers; stop it after.
     warm=True starts it as `make run` does (`python -m scripts.serve`: app.py, imports and default probes
-    done before the first visitor), with server.fileWatcherType `watcher` (default none, as `make run`)."""
+    done before the first visitor), with server.fileWatcherType `watcher` (default none, as `make run`);
+    `env` adds variables to the server's environment."""
     port = free_port()
     launcher = ["scripts.serve", "--server.fileWatcherType", watcher] if warm else ["streamlit", "run", app]
     cmd = [sys.executable, "-m", *launcher, "--server.headless", "true",
            "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"]
     log = tempfile.TemporaryFile()  # a file, not a pipe: a chatty server never blocks on a full pipe
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout

@@ -87,6 +87,6 @@ def projector(fig: go.Figure, height: int = 470) -> go.Figure:
     fig.update_yaxes(automargin=True, title_standoff=6)
     fig.update_annotations(font={"size": PROJECTOR_FONT})
     for t in fig.data:  # band edges (width 0) stay invisible
-        if "line" in t and t.mode and "lines" in t.mode and t.line.width != 0:
+        if "mode" in t and t.mode and "lines" in t.mode and t.line.width != 0:
             t.line.width = max(PROJECTOR_LINE, t.line.width or 0)
     return fig
