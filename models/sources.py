@@ -90,7 +90,7 @@ SOURCES = {
         "paper", "Visualizing memorization in RNNs", "Andreas Madsen", "Distill, 2019",
         ("the connectivity view $\\lVert\\partial L/\\partial x_t\\rVert$ (chapter 4, the explorer)",
          "连接度视图 $\\lVert\\partial L/\\partial x_t\\rVert$(第 4 章、探索页)"),
-        short="Madsen 2019 (Distill)"),
+        short="Madsen 2019"),
 }
 
 

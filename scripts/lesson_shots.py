@@ -37,7 +37,13 @@ def shoot(page, base: str, chapter: int, lang: str, present: bool, out: Path) ->
     open_reveal(page, lang)
     page.wait_for_timeout(400)  # the expander's opening animation
     sizes = page.evaluate(SCROLL_JS)
-    page.screenshot(path=out / f"ch{chapter}_{mode}_{lang}.png")
+    if present:
+        page.screenshot(path=out / f"ch{chapter}_{mode}_{lang}.png")
+    else:  # a reader's page scrolls: its top (title, text, figure), then where the open answer is
+        page.screenshot(path=out / f"ch{chapter}_{mode}_{lang}_reveal.png")
+        page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollTo(0, 0)")
+        page.wait_for_timeout(200)
+        page.screenshot(path=out / f"ch{chapter}_{mode}_{lang}_top.png")
     return {"chapter": chapter, "mode": mode, "lang": lang, **sizes}
 
 

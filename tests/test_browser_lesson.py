@@ -36,8 +36,8 @@ SCREEN_JS = """() => {
           body: Math.max(...body.map(bottom)), foot: foot.getBoundingClientRect().top, footEnd: bottom(foot),
           chart: document.querySelector('[data-testid="stPlotlyChart"]').getBoundingClientRect().height,
           cut: Array.from(document.querySelectorAll('[class*="st-key-lesson_eq_"]'))
-                 .filter(box => box.querySelector('.katex-html').getBoundingClientRect().right
-                                > box.getBoundingClientRect().right + 2)
+                 .filter(box => Array.from(box.querySelectorAll('.katex-html'))
+                                  .some(k => k.getBoundingClientRect().right > box.getBoundingClientRect().right + 2))
                  .map(box => box.innerText.slice(0, 40))};
 }"""
 REVEAL = {"en": "Reveal (computed", "zh": "揭晓答案"}

@@ -75,7 +75,7 @@ def test_every_chapter_renders_one_figure_and_a_reveal(number):
 def test_chapter_1_reveal_is_the_seed_toy_rnn():
     at = lesson(chapter=1)
     s = spec(at)
-    assert list(decode(trace(s, "o_t")["y"])) == [4, 12, 32]  # seed 002: [4,4], [12,12], [32,32]
+    assert list(decode(trace(s, "o_t")["y"])) == [4, 12, 32]  # “史上最详细循环神经网络讲解”: [4,4], [12,12], [32,32]
     assert reveal(at).startswith("$o_3 = [32, 32]$")
     knob(at, "step").set_value(2).run()
     y = decode(trace(spec(at), "o_t")["y"])
@@ -85,7 +85,7 @@ def test_chapter_1_reveal_is_the_seed_toy_rnn():
 def test_chapter_2_linear_rnn_gives_the_seeds_power_and_the_reveal_says_so():
     at = lesson(chapter=2, activation="linear", weight_scale="0.8")
     y = decode(trace(spec(at), "RNN ||dL/dh_t||")["y"])
-    assert y[0] == pytest.approx(0.8 ** 50, rel=1e-5)  # t = 1 is 50 steps before the loss: seed 000's 0.8^50
+    assert y[0] == pytest.approx(0.8 ** 50, rel=1e-5)  # t = 1 is 50 steps before the loss: “从 RNN 到 LSTM”'s 0.8^50
     text = reveal(at)
     g09, g11 = (value(x) for x in re.search(rf"is {NUMBER} at \$\\lVert W_{{hh}}\\rVert = 0.9\$ and {NUMBER} at 1.1",
                                              text).groups())
@@ -262,3 +262,16 @@ def test_chinese_chapter_has_chinese_words_and_the_same_numbers():
     assert "RNN 上界 (γ||W_hh||)^(T-t)" in {t.get("name") for t in b["data"]}
     for ta, tb in zip(a["data"], b["data"]):
         np.testing.assert_array_equal(decode(ta["y"]), decode(tb["y"]))
+
+
+def test_whole_lesson_file_is_prepared_ahead_then_offered():
+    from ui.lesson import export
+    lesson(chapter=1)  # the first lesson page starts the server's build of the file
+    ready = export.prepared("en")
+    ready.wait(300)
+    assert ready.error is None and ready.done == ready.total == len(CHAPTERS)
+    page = ready.html.decode()
+    assert all(f'id="chapter-{n}"' in page for n in range(1, len(CHAPTERS) + 1)) and 'id="sources"' in page
+    at = lesson(chapter=1)
+    buttons = [e for e in at.get("download_button") if e.proto.label.startswith("Download the whole lesson")]
+    assert len(buttons) == 1 and not at.get("progress")  # ready: the button, no progress bar

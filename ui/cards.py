@@ -24,7 +24,8 @@ CARDS = {
          r"\Big\|\frac{\partial h_k}{\partial h_{k-1}}\Big\|\le\gamma\,\|W_{hh}\|"),
     ),
     "paths": (
-        f"The argument of {cite('lstm_vanishing')}, computed: step t sends its gradient back into c_{{t-1}} along paths that add up. "
+        f"The argument of {cite('lstm_vanishing')}, computed: step t sends its gradient back into c_{{t-1}} "
+        "along paths that add up. "
         "B_t = f_t ⊙ g^c_t rides the cell state; A_t, C_t, D_t go through the forget gate, input gate and "
         "candidate. With f_t near 1, B_t carries almost everything; when it is not, the other terms can still "
         "keep the sum alive. The article holds o_t fixed; its path is drawn too, so the parts add up exactly to "
@@ -41,7 +42,8 @@ CARDS = {
     ),
     "connectivity": (
         f"How much the loss at the last step still depends on the input at step t: the picture of {cite('madsen2019')}, "
-        "\"Visualizing memorization in RNNs\". \"I grew up in France … I speak fluent ___\": the word France can only shape the answer "
+        "\"Visualizing memorization in RNNs\". \"I grew up in France … I speak fluent ___\": the word France can "
+        "only shape the answer "
         "if this curve has not fallen to nothing at the step where France was read.",
         f"最后一步的损失对第 t 步输入还有多大依赖({cite('madsen2019', 'zh')}《Visualizing memorization in RNNs》中的图)。"
         "\"我在法国长大……我能说一口流利的___\":只有当这条曲线在读到\"法国\"的那一步还没有衰减到零,这个词才可能影响答案。",

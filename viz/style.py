@@ -75,7 +75,11 @@ def projector(fig: go.Figure, height: int = 470) -> go.Figure:
     """The figure for a 1280x720 projector: every text at least PROJECTOR_FONT px, every line at least 3 px.
 
     The legend sits at the bottom of the figure (container coordinates) and the axes make room for their
-    own tick labels and titles, so nothing overlaps at the larger font."""
+    own tick labels and titles, so nothing overlaps at the larger font. Shaded bands (min-max) leave the
+    legend: on one screen its rows are the plot's height."""
+    for t in fig.data:  # a shaded band explains itself beside its line: its legend entry would cost a row
+        if getattr(t, "fill", None) and "line" in t and t.line.width == 0:
+            t.showlegend = False
     entries = sum(1 for t in fig.data if t.name and t.showlegend is not False)
     legend_rows = -(-entries // 2) if fig.layout.showlegend is not False else 0  # about two entries a row
     top_titles = any(a.yref == "paper" and (a.y or 0) >= 0.99 for a in fig.layout.annotations)  # subplot titles

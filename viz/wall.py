@@ -13,6 +13,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from .layout import grid
+from .mathtext import math_html, tex_number
 from .lesson import clipping_figure
 from .style import CELL_COLORS, HEATMAP_SCALE, figure
 from .text import word
@@ -35,7 +36,7 @@ def _labels(surface: dict, end, end_error: float, lang: str) -> list[dict]:
     box = {"showarrow": False, "xref": "x", "yref": "y", "bgcolor": "rgba(255,255,255,0.75)", "borderpad": 2}
     out = [{**box, "x": x, "y": y, "text": f"E = {error[np.abs(b - y).argmin(), np.abs(w - x).argmin()]:.2f}"}
            for x, y in PLATEAUS]
-    out.append({**box, "x": end[0], "y": end[1], "text": f"E = {end_error:.1e}".replace("e-0", "e-"), "showarrow": True,
+    out.append({**box, "x": end[0], "y": end[1], "text": f"E = {math_html(tex_number(end_error, 2))}", "showarrow": True,
                 "arrowhead": 0, "ax": -60, "ay": -40, "axref": "pixel", "ayref": "pixel", "font": {"color": CLIPPED}})
     return out
 

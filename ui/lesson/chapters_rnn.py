@@ -61,21 +61,23 @@ def vanishing_figure(v: dict, lang: str):
 def vanishing_reveal(v: dict, lang: str) -> str:
     act = v["activation"]
     g = {w: ml.gradient_at(lesson_probe(ml.vanishing_config(w, act)).grad_h, 1) for w in (0.9, 1.1)}
-    ratio = g[1.1] / g[0.9] if g[0.9] > 0 else float("inf")
     now = lesson_probe(ml.vanishing_config(v["weight_scale"], act))
-    at1, bound1 = ml.gradient_at(now.grad_h, 1), float(now.bound[0])
     power = decay_example(0.8, 50)
+    numbers = dict(act=act, g09=number(g[0.9], 3), g11=number(g[1.1], 3), scale=f"{v['weight_scale']:g}",
+                   ratio=number(g[1.1] / g[0.9] if g[0.9] > 0 else float("inf"), 3), norm=NORM_W,
+                   bound_ratio=tex_number((1.1 / 0.9) ** 50, 3), at1=number(ml.gradient_at(now.grad_h, 1), 3),
+                   bound1=number(float(now.bound[0]), 3), source=cite("rnn_to_lstm", lang),
+                   final=number(power["final"], 6), power=tex_number(power["power"], 6))
     rises = g[1.1] > g[0.9]
     return pick(lang,
-                f"It {'rises' if rises else 'falls'}: for the {act} RNN the gradient at $t = 1$ is {number(g[0.9], 3)} at "
-                f"${NORM_W} = 0.9$ and {number(g[1.1], 3)} at 1.1, {number(ratio, 3)} times as much (the bound's ratio is "
-                f"$(1.1/0.9)^{{50}} = {tex_number((1.1 / 0.9) ** 50, 3)}$). At {v['weight_scale']:g} it is {number(at1, 3)}, under the "
-                f"bound {number(bound1, 3)}. The $0.8^{{50}}$ of {cite('rnn_to_lstm', lang)}: a one-unit linear RNN with "
-                f"$W = 0.8$ gives {number(power['final'], 6)}, and $0.8^{{50}} = {tex_number(power['power'], 6)}$.",
-                f"{'上升' if rises else '下降'}:{act} RNN 在 $t = 1$ 处的梯度,${NORM_W} = 0.9$ 时为 {number(g[0.9], 3)},"
-                f"1.1 时为 {number(g[1.1], 3)},是前者的 {number(ratio, 3)} 倍(上界之比为 $(1.1/0.9)^{{50}} = {tex_number((1.1 / 0.9) ** 50, 3)}$)。"
-                f"当前 {v['weight_scale']:g} 时为 {number(at1, 3)},低于上界 {number(bound1, 3)}。{cite('rnn_to_lstm', lang)}中的 "
-                f"$0.8^{{50}}$:$W = 0.8$ 的单单元线性 RNN 给出 {number(power['final'], 6)},而 $0.8^{{50}} = {tex_number(power['power'], 6)}$。")
+                ("It rises" if rises else "It falls") + ": for the {act} RNN the gradient at $t = 1$ is {g09} at "
+                "${norm} = 0.9$ and {g11} at 1.1, {ratio} times as much (the bound's ratio is $(1.1/0.9)^{{50}} = "
+                "{bound_ratio}$). At {scale} it is {at1}, under the bound {bound1}. The $0.8^{{50}}$ of {source}: a "
+                "one-unit linear RNN with $W = 0.8$ gives {final}, and $0.8^{{50}} = {power}$.",
+                ("上升" if rises else "下降") + ":{act} RNN 在 $t = 1$ 处的梯度,${norm} = 0.9$ 时为 {g09},1.1 时为 {g11},"
+                "是前者的 {ratio} 倍(上界之比为 $(1.1/0.9)^{{50}} = {bound_ratio}$)。当前 {scale} 时为 {at1},低于上界 "
+                "{bound1}。{source}中的 $0.8^{{50}}$:$W = 0.8$ 的单单元线性 RNN 给出 {final},而 $0.8^{{50}} = {power}$。"
+                ).format(**numbers)
 
 
 # 3. Exploding and clipping: Pascanu's wall, and the pieces of g ---------------------------------------
@@ -179,8 +181,8 @@ RNN_CHAPTERS = (
         "exploding", ("Exploding gradients, and what clipping does", "梯度爆炸与梯度裁剪"),
         ("Above 1 the same product explodes. Clipping rescales $g$ to $\\tau\\,g/\\lVert g\\rVert$ when "
          f"$\\lVert g\\rVert > \\tau$ ({cite('pascanu2013')}). Left, their one-unit RNN from $x_0 = 0.5$, "
-         "trained so that $\\sigma(x_{50}) = 0.7$: its error has a steep wall beside the valley, and gradient descent (rate 1) starts "
-         "at the star. Right, a linear RNN's $g$ as its pieces $C_t$.",
+         "trained so that $\\sigma(x_{50}) = 0.7$: its error has a steep wall beside the valley, and gradient "
+         "descent (rate 1) starts at the star. Right, a linear RNN's $g$ as its pieces $C_t$.",
          "因子大于 1 时,同样的乘积会爆炸。梯度裁剪在 $\\lVert g\\rVert > \\tau$ 时把 $g$ 缩放为 "
          f"$\\tau\\,g/\\lVert g\\rVert$({cite('pascanu2013', 'zh')})。左图是他们的单单元 RNN,从 $x_0 = 0.5$ 出发,训练目标 "
          "$\\sigma(x_{50}) = 0.7$:误差曲面在谷底旁有一堵陡墙,梯度下降(学习率 1)从星号出发。右图:线性 RNN 的 "

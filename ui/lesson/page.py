@@ -10,6 +10,8 @@ reveal"; outside presenter mode also the offline HTML downloads (`export`) and t
 """
 from __future__ import annotations
 
+import re
+
 import streamlit as st
 
 from viz.style import projector
@@ -43,11 +45,10 @@ div:has(> .st-key-lesson_figure), .st-key-lesson_figure div:has(> [data-testid="
 .block-container [data-testid="stVerticalBlock"] { gap: 0.55rem; }
 </style>"""
 PAGE_CSS = """<style>
-[class*="st-key-lesson_eq_"] { background: rgba(127, 127, 127, 0.1); border-radius: 4px; padding: 0.1em 0.7em;
+[class*="st-key-lesson_eq_"] { background: rgba(127, 127, 127, 0.1); border-radius: 4px; padding: 0.35em 0.7em;
     overflow: visible; }
-[class*="st-key-lesson_eq_"] [data-testid="stMarkdownContainer"] { margin-bottom: 0; }
-[class*="st-key-lesson_eq_"] .katex-display { margin: 0.3em 0; text-align: left; }
-[class*="st-key-lesson_eq_"] .katex-display > .katex { text-align: left; }
+[class*="st-key-lesson_eq_"] [data-testid="stMarkdownContainer"] { margin-bottom: -1rem; }
+[class*="st-key-lesson_eq_"] .katex { font-size: 1.12em; }
 .st-key-lesson_keys_box { display: none; }
 </style>"""
 FIGURE_MIN = 300  # px: the presenter-mode figure's least height; it grows to fill the screen
@@ -113,10 +114,11 @@ def write_url(number: int, values: dict) -> None:
 
 
 def equations(chapter: Chapter) -> None:
-    """The chapter's equations, typeset (KaTeX), each in its shaded box."""
+    """The chapter's equations, typeset (KaTeX), each in its shaded box: as inline maths, so a long one wraps
+    after an operator or between its `,\\quad`-separated parts instead of running out of a narrow column."""
     for i, eq in enumerate(chapter.equations_in(language())):
         with st.container(key=f"lesson_eq_{i}"):
-            st.latex(r"\textstyle " + eq)
+            st.markdown(",&ensp; ".join(f"${part}$" for part in re.split(r",\\quad\s*", eq)))
 
 
 def draw_figure(number: int, chapter: Chapter, values: dict, present: bool) -> None:
