@@ -31,4 +31,4 @@ test: dev-deps browser
 	$(PYTHON) -m pytest -q
 
 bench: deps
-	$(PYTHON) -m models.bench
+	$(PYTHON) -m bench.probe

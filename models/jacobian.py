@@ -7,7 +7,7 @@ beta_k |y_k|, is below `rtol * theta` (then |theta - lambda| <= beta_k |y_k| for
 of A), or at k = H. Stopped rows leave the batch, so the cost follows the hard rows only.
 theta comes from Laguerre's iteration on the pivots of T_k - xI (numpy, O(k) vector steps per pass,
 a few passes from the previous check's value): 3-4x cheaper than the Sturm multisection used before,
-which took 70-80% of the time. At the bench shapes (`python -m models.bench`) the matmuls (12-48
+which took 70-80% of the time. At the bench shapes (`python -m bench.probe`) the matmuls (12-48
 iterations of two, each the size of one step of the probe's backward) take 35-45% of the time, the
 checks 25-40% (Laguerre is bound by numpy's per-op overhead: ~2 ms a check whatever the number of rows),
 the vector steps ~20%, the start vector ~5%: in all 0.2-0.5x the probe for the RNN, 0.6-1.8x for the

@@ -90,7 +90,7 @@ class TrainConfig:
         return dataclasses.replace(self, **changes)
 
 
-# One-click runs, each measured with `python -m models.bench_train --preset NAME` (numbers in the README).
+# One-click runs, each measured with `python -m bench.train --preset NAME` (numbers in the README).
 PRESETS = {
     # The lesson: RNN stays at the baseline 1/6, GRU then LSTM (forget bias 1) solve it.
     "adding": TrainConfig(task="adding", seq_len=50, hidden_size=64, batch_size=64, steps=1500, lr=3e-3,

@@ -4,9 +4,9 @@ import json
 import pandas as pd
 import pytest
 
-from models.__main__ import main
+from models.cli.main import main
 from models.config import SWEEP_AXES
-from models.sweep_cli import flag, parse_axis
+from models.cli.sweep import flag, parse_axis
 
 
 def test_axis_specs():

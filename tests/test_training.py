@@ -9,7 +9,7 @@ import torch
 
 from models.checkpoint import load_uploaded_model
 from models.tasks import make_task
-from models.train_cli import add_arguments, main
+from models.cli.train import add_arguments, main
 from models.training import TEST_SEED_OFFSET, Net, TrainConfig, Trainer, task_metric
 from tests.reference import step as reference_step
 

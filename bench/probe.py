@@ -1,6 +1,6 @@
 """Benchmark: probe() time / PyTorch's fused forward+backward of the same module, side by side.
 
-    python -m models.bench [--reps 15] [--threads 2]
+    python -m bench.probe [--reps 15] [--threads 2]
 
 For each cell at (T=1000, H=128, B=1) and (T=256, H=64, B=8): the fused baseline is the module's own
 forward and backward of L = sum_b v . h_T^(b) with every parameter requiring grad (what training
@@ -18,8 +18,8 @@ import time
 
 import torch
 
-from .config import ProbeConfig
-from .probe import make_inputs, make_readout, probe
+from models.config import ProbeConfig
+from models.probe import make_inputs, make_readout, probe
 
 SHAPES = [(1000, 128, 1), (256, 64, 8)]
 
@@ -54,7 +54,7 @@ def measure(cfg: ProbeConfig, reps: int) -> tuple[float, float, float, float]:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(prog="python -m bench.probe", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--reps", type=int, default=15, help="timed runs of each (default 15)")
     parser.add_argument("--threads", type=int, default=2, help="torch intra-op threads (default 2)")
     args = parser.parse_args(argv)

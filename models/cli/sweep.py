@@ -20,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import CHOICES, LIMITS, SWEEP_AXES, SWEEP_MAX_COST, SWEEP_MAX_POINTS, ProbeConfig
-from .sweep import CHUNK_SIZE, cores, plan, sweep
+from ..config import CHOICES, LIMITS, SWEEP_AXES, SWEEP_MAX_COST, SWEEP_MAX_POINTS, ProbeConfig
+from ..sweep import CHUNK_SIZE, cores, plan, sweep
 
 AXIS_HELP = {
     "cell": "cells",

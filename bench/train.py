@@ -1,7 +1,7 @@
 """Benchmark of training mode: does a preset show its lesson in time, and what do the snapshots cost?
 
-    python -m models.bench_train                      # the adding preset, then the overhead ratio
-    python -m models.bench_train --preset recall_short --overhead-steps 0
+    python -m bench.train                      # the adding preset, then the overhead ratio
+    python -m bench.train --preset recall_short --overhead-steps 0
 
 Part 1 trains the preset's cells together (as the app does) and prints, per cell, the test loss and
 metric on fresh samples, the training seconds, and the first step at which the 50-step running mean
@@ -19,7 +19,7 @@ import time
 import numpy as np
 import torch
 
-from .training import PRESETS, TrainConfig, Trainer, task_loss
+from models.training import PRESETS, TrainConfig, Trainer, task_loss
 
 
 def first_below(loss: list, target: float, window: int = 50) -> int | None:
@@ -83,7 +83,7 @@ def run_overhead(cfg: TrainConfig, steps: int, every: int, reps: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m models.bench_train", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.train", description=__doc__.split("\n")[0])
     parser.add_argument("--preset", choices=sorted(PRESETS), default="adding", help="preset (default %(default)s)")
     parser.add_argument("--seed", type=int, help="override the preset's seed")
     parser.add_argument("--target", type=float, default=0.01, help="training-loss level to report (default %(default)s)")

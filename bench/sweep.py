@@ -1,6 +1,6 @@
 """Benchmark of models.sweep: probes per second here, on a local pool and on a Dask cluster, side by side.
 
-    python -m models.bench_sweep [--scales 20] [--seq-len 100,300] [--hidden-size 32] [--batch-size 8]
+    python -m bench.sweep [--scales 20] [--seq-len 100,300] [--hidden-size 32] [--batch-size 8]
 
 One grid (RNN, LSTM, GRU x weight scales x lengths), run in one go:
 - a lone `probe()` per point, one torch thread (the per-probe cost without the sweep around it);
@@ -20,9 +20,9 @@ import time
 
 import torch
 
-from .config import ProbeConfig
-from .probe import probe
-from .sweep import default_chunk_size, local_pool, plan, sweep
+from models.config import ProbeConfig
+from models.probe import probe
+from models.sweep import default_chunk_size, local_pool, plan, sweep
 
 
 def lone_probes(configs) -> None:
@@ -37,7 +37,7 @@ def lone_probes(configs) -> None:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(prog="python -m bench.sweep", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scales", type=int, default=20, help="weight scales from 0.5 to 1.5 (default 20)")
     parser.add_argument("--seq-len", default="100,300", help="lengths, comma-separated (default 100,300)")
     parser.add_argument("--hidden-size", type=int, default=32)

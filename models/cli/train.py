@@ -21,10 +21,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .config import CELLS, INITS
-from .sources import cite
-from .tasks import TASKS, parse_series_csv
-from .training import TrainConfig, Trainer
+from ..config import CELLS, INITS
+from ..sources import cite
+from ..tasks import TASKS, parse_series_csv
+from ..training import TrainConfig, Trainer
 
 DEFAULTS = TrainConfig()
 

@@ -1,6 +1,6 @@
 """The monitor's overhead: the same training loop with and without GradientFlowMonitor, side by side.
 
-    python -m models.bench_monitor [--every 25] [--steps 100] [--rounds 3] [--seq-len 100] [--hidden 64]
+    python -m bench.monitor [--every 25] [--steps 100] [--rounds 3] [--seq-len 100] [--hidden 64]
 
 An embedding + LSTM + linear head on random token batches, Adam; the rounds alternate (plain, monitored,
 plain, ...) so a busy machine slows both alike. Prints seconds per step of each round, the medians and
@@ -17,7 +17,7 @@ import time
 import torch
 from torch import nn
 
-from .monitor import GradientFlowMonitor
+from models.monitor import GradientFlowMonitor
 
 
 class Model(nn.Module):
@@ -52,7 +52,7 @@ def run(steps: int, every: int | None, seq_len: int, hidden: int, batch: int, lo
 
 
 def main(argv=None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(prog="python -m bench.monitor", description=__doc__.splitlines()[0])
     ap.add_argument("--every", type=int, default=25)
     ap.add_argument("--steps", type=int, default=100)
     ap.add_argument("--rounds", type=int, default=3)
