@@ -39,7 +39,7 @@ SOURCES = {
     "lstm_part_2": Source(
         "tutorial", "LSTM-循环神经网络(下)", "", "Chinese blog tutorial",
         ("the sine series $y = 3\\sin x + \\cos 5x + \\text{noise} + 6$ (the Train tab), the LSTM's forward and "
-         "backward equations", "正弦序列 $y = 3\\sin x + \\cos 5x + \\text{noise} + 6$(训练标签),LSTM 的前向与反向公式"),
+         "backward equations", "正弦序列 $y = 3\\sin x + \\cos 5x + \\text{噪声} + 6$(训练标签),LSTM 的前向与反向公式"),
         gloss="LSTM recurrent neural networks, part 2"),
     "most_detailed": Source(
         "tutorial", "史上最详细循环神经网络讲解(RNN/LSTM/GRU)", "", "m.p2cp.cn, 2022 (a repost; no author named)",

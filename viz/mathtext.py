@@ -57,7 +57,7 @@ def _bracketed(part: str) -> str:
 
 class _Parser:
     def __init__(self, tex: str):
-        self.tex, self.toks, self.i = tex, _tokens(tex), 0
+        self.tex, self.toks, self.i, self.scripted = tex, _tokens(tex), 0, 0
 
     def peek(self):
         return self.toks[self.i] if self.i < len(self.toks) else (None, None)
@@ -107,7 +107,8 @@ class _Parser:
         if kind == "space":
             return " "
         if kind == "char":
-            return html.escape(CHARS.get(value, value))
+            spaced = value in "=<>" and not self.scripted  # a = b; but t=1 in a subscript stays tight
+            return f" {html.escape(value)} " if spaced else html.escape(CHARS.get(value, value))
         if value in SYMBOLS:
             return f" {SYMBOLS[value]} " if value in RELATIONS else SYMBOLS[value]
         if value == "frac":
@@ -121,7 +122,9 @@ class _Parser:
         out = base
         while self.peek()[0] in ("_", "^"):
             tag = "sub" if self.take()[0] == "_" else "sup"
+            self.scripted += 1
             out += f"<{tag}>{self.argument()}</{tag}>"
+            self.scripted -= 1
         return out
 
 

@@ -84,11 +84,14 @@ def vanishing_reveal(v: dict, lang: str) -> str:
 def clipping_chapter_figure(v: dict, lang: str):
     tau, c = v["clip"], cached_clipping(v["weight_scale"], v["clip"])
     runs = wall_runs(tau)
-    return wall_figure(wall_surface(), runs, tau, c, lang=lang, title=pick(
-        lang, f"Clipping at τ = {tau:g}: the step at the wall moves {runs['clipped']['jump']['length']:.3g}, "
-              f"not {runs['unclipped']['jump']['length']:.3g}",
-        f"裁剪阈值 τ = {tau:g}:撞墙的一步移动 {runs['clipped']['jump']['length']:.3g},而不是 "
-        f"{runs['unclipped']['jump']['length']:.3g}"))
+    cut, full = runs["clipped"]["jump"]["length"], runs["unclipped"]["jump"]["length"]
+    if cut < 0.999 * full:
+        title = pick(lang, f"Clipping at τ = {tau:g}: the step at the wall moves {cut:.3g}, not {full:.3g}",
+                     f"裁剪阈值 τ = {tau:g}:撞墙的一步移动 {cut:.3g},而不是 {full:.3g}")
+    else:
+        title = pick(lang, f"Clipping at τ = {tau:g} does not shorten the step at the wall ({full:.3g})",
+                     f"裁剪阈值 τ = {tau:g} 没有缩短撞墙的一步({full:.3g})")
+    return wall_figure(wall_surface(), runs, tau, c, lang=lang, title=title)
 
 
 def clipping_reveal(v: dict, lang: str) -> str:
@@ -111,7 +114,7 @@ def clipping_reveal(v: dict, lang: str) -> str:
                 "$\\lVert C_2\\rVert / \\lVert C_T\\rVert$ is {before} before and {after} after.",
                 "不裁剪:走了 {k} 步后停在墙上($\\lVert\\nabla E\\rVert = {g}$),一步被抛出 {far},落到 ${to}$,"
                 "那里 $\\lVert\\nabla E\\rVert = {flat}$:误差一直停在 {stuck},直到第 {steps} 步。裁剪阈值 "
-                "$\\tau = {tau}$ 时,最长的一步只有 {short},最终 $E = {end}$。方向不变:线性 RNN 的每一项 $C_t$ "
+                "$\\tau = {tau}$ 时,最长的一步为 {short},最终 $E = {end}$。方向不变:线性 RNN 的每一项 $C_t$ "
                 "都乘以 ${factor}$,所以 $\\lVert C_2\\rVert / \\lVert C_T\\rVert$ 裁剪前为 {before},裁剪后为 {after}。"
                 ).format(**numbers)
 

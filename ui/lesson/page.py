@@ -188,7 +188,7 @@ def whole_lesson(lang: str) -> None:
 def downloads(number: int, chapter: Chapter, values: dict) -> None:
     lang = language()
     job = training.current_job() if chapter.live else export.NO_RUN
-    a, b, _ = st.columns([1, 1, 2])
+    a, b = st.columns(2)
     a.download_button(tr("Download this chapter (HTML)", "下载本章(HTML)"),
                       data=lambda: export.chapter_html(number, values, lang, job), file_name=f"lesson_chapter_{number}.html",
                       mime="text/html", key="lesson_download_chapter", on_click="ignore", icon=":material/download:")
