@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from ..config import CELLS, INITS
+from ..sources import cite
 from ..tasks import TASKS, parse_series_csv
 from ..training import TrainConfig, Trainer
 
@@ -32,8 +33,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Every option of `python -m models train`, with its default from TrainConfig."""
     d = DEFAULTS
     parser.add_argument("--task", choices=TASKS, default=d.task,
-                        help="adding: sum of two marked values; recall: first of T symbols; sine: seed 001's "
-                             "y = 3 sin x + cos 5x + noise + 6; series: your CSV (--series) (default %(default)s)")
+                        help="adding: sum of two marked values; recall: first of T symbols; sine: y = 3 sin x + cos 5x + "
+                             f"noise + 6, the series of the tutorial {cite('lstm_part_2')}; series: your CSV (--series) "
+                             "(default %(default)s)")
     parser.add_argument("--cell", choices=CELLS, default="lstm", help="recurrent cell (default %(default)s)")
     parser.add_argument("--seq-len", type=int, default=d.seq_len, help="T, the dependency length (default %(default)s)")
     parser.add_argument("--hidden-size", type=int, default=d.hidden_size, help="H (default %(default)s)")
