@@ -197,7 +197,7 @@ def parameter_count(model: nn.Module) -> int:
 
 
 def seed_parameter_count(cell: str, input_size: int, hidden_size: int, num_layers: int = 1) -> int:
-    """The seed's count, one bias per gate: blocks * (n(m+n) + n) per layer; 4(n(m+n)+n) for an LSTM."""
+    """The tutorial “从 RNN 到 LSTM”'s count, one bias per gate: blocks * (n(m+n) + n) per layer; 4(n(m+n)+n) for an LSTM."""
     blocks, n = len(GATE_NAMES[cell]), hidden_size
     total = 0
     for k in range(num_layers):

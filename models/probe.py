@@ -228,7 +228,7 @@ def _probe(cfg, model, inputs, readout, paths=True, keep_path_vectors=False) -> 
         e = e_top if k == L - 1 else grad_out[k]
         back = math.backward(fwd, e, grad_aug[k], weights[k]["weight_hh"], weights[k].get("weight_hr"))
         layer_grads[k] = back.grad_h
-        # seed 003's split of step t's gradient into its paths (models/paths.py); norms only, unless asked
+        # Arbel's split of step t's gradient into its paths (models/paths.py); norms only, unless asked
         # (not split for a projected LSTM, whose W_hh is (4H, P); a sequence loss reaches the top layer from above)
         names, vectors = ((), None) if spec["proj_size"] or not paths else path_vectors(
             spec["cell"], fwd, back, weights[k]["weight_hh"], None if k == L - 1 and v.dim() < 3 else e)

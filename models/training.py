@@ -58,7 +58,7 @@ class TrainConfig:
     activation: str = AUTO_ACTIVATION  # RNN and IndRNN phi, LRU between layers; "auto": tanh, IndRNN relu
     head: str = "linear"  # linear | mlp (models.nets.Net)
     num_classes: int = 8  # recall: K symbols, chance 1/K
-    noise: float = 1.0  # sine: std of the seed's N(0, 1) noise
+    noise: float = 1.0  # sine: std of the N(0, 1) noise of “LSTM-循环神经网络(下)”'s series
     snapshot_every: int = 25  # gradient-flow snapshot every k steps (and at step 0 and the end)
     snapshot_samples: int = 8  # fixed samples the snapshot averages over
     max_seconds: float = 60.0
@@ -105,7 +105,7 @@ PRESETS = {
     # The lesson: RNN stays at the baseline 1/6, GRU then LSTM (forget bias 1) solve it.
     "adding": TrainConfig(task="adding", seq_len=50, hidden_size=64, batch_size=64, steps=1500, lr=3e-3,
                           clip=True, clip_value=1.0, max_seconds=60.0),
-    # The contrast: a short-range task (seed 001) that every cell learns, down to the noise floor.
+    # The contrast: a short-range task (“LSTM-循环神经网络(下)”'s series) that every cell learns, down to the noise floor.
     "sine": TrainConfig(task="sine", seq_len=10, hidden_size=32, batch_size=64, steps=500, lr=3e-3, max_seconds=60.0),
     # Not the textbook picture: only the LSTM leaves chance, and how far depends on the seed (README).
     "recall": TrainConfig(task="recall", seq_len=20, hidden_size=64, batch_size=64, steps=1500, lr=1e-3,

@@ -8,6 +8,7 @@ import pytest
 from models import probe
 from models.after_lstm import configs, sigmoid
 from tests.test_app import decode
+from viz.mathtext import number, tex_number
 from tests.test_lesson import knob, lesson, reveal, spec, trace
 from ui.lesson import export
 from ui.lesson.chapters import CHAPTERS
@@ -28,11 +29,11 @@ def test_figure_and_reveal_are_the_probes_and_the_product():
         np.testing.assert_allclose(decode(trace(s, f"{name} ||dL/dh_t||")["y"]), mean_grad(cell, 3.0, 0.99), rtol=1e-6)
     assert decode(trace(s, "LRU bound max|λ|^(T-t)")["y"])[0] <= 0.99 ** 99
     text = reveal(at)
-    assert f"σ(3)^99 = {sigmoid(3.0) ** 99:.3g}" in text
+    assert f"$\\sigma(3)^{{99}} = {tex_number(sigmoid(3.0) ** 99)}$" in text
     measured = mean_grad("mingru", 3.0, 0.99)[0]
-    assert f"the probe measures {measured:.3g}, and multiplying" in text
-    within = float(re.search(r"within ([0-9.e+-]+)\)", text).group(1))
-    assert within < 1e-5  # the float32 probe and the float64 product of the run's own 1 - z_t
+    assert f"the probe measures {number(measured)}, and multiplying" in text
+    mantissa, exponent = re.search(r"within \$([0-9.]+)\\times 10\^\{(-?\d+)\}\$", text).groups()
+    assert float(mantissa) * 10 ** int(exponent) < 1e-5  # the float32 probe and the float64 product of its own 1 - z_t
 
 
 def test_knobs_move_the_figure_and_the_url():
@@ -43,7 +44,7 @@ def test_knobs_move_the_figure_and_the_url():
     s = spec(at)
     np.testing.assert_allclose(decode(trace(s, "minGRU ||dL/dh_t||")["y"]), mean_grad("mingru", 1.0, 0.5), rtol=1e-6)
     np.testing.assert_allclose(decode(trace(s, "LRU ||dL/dh_t||")["y"]), mean_grad("lru", 1.0, 0.5), rtol=1e-6)
-    assert "σ(1)^99" in reveal(at)
+    assert "\\sigma(1)^{99}" in reveal(at)
 
 
 @pytest.mark.parametrize("gate_bias", [-1.0, 3.0, 5.0])
@@ -72,6 +73,7 @@ def test_offline_file_steps_through_the_gate_bias():
     for frame, b in zip(fig.frames[::4], options[::4]):
         y = next(np.asarray(t.y, dtype=float) for t in frame.data if t.name == "minGRU ||dL/dh_t||")
         np.testing.assert_allclose(y, mean_grad("mingru", b, 0.99), rtol=1e-6)
-    assert "σ(3)^99" in section.reveal
+    reveals = dict(zip(options, (text for _, text in section.reveals)))  # the reveal follows the slider
+    assert "\\sigma(3)^{99}" in reveals[3.0] and "\\sigma(-1)^{99}" in reveals[-1.0]
     zh = export.section(NUMBER, {}, "zh")
-    assert "门偏置" in zh.reveal_label or "门偏置" in zh.title or "LSTM 之后" in zh.title
+    assert zh.title.startswith(f"{NUMBER}. LSTM 之后") and "探针测得" in zh.reveals[0][1]

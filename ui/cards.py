@@ -1,12 +1,15 @@
 """Explanation cards: for each view, what to look at (English / Chinese) and its equation; for each cell after
 the LSTM (CELL_CARDS), its equations, its source and why its gradient does or does not vanish.
 
-Equations follow the seeds: s_t = phi(U x_t + W s_{t-1}) (seed 000), the LSTM cell state
-c_t = f_t * c_{t-1} + i_t * g_t (seeds 001, 004), BPTT's product of Jacobians (seed 003).
+Equations follow the tutorials (`models.sources`): s_t = phi(U x_t + W s_{t-1}) (“从 RNN 到 LSTM”), the LSTM
+cell state c_t = f_t * c_{t-1} + i_t * g_t (“LSTM-循环神经网络(下)”, Amy_mm's “LSTM 与 GRU 原理讲解”), BPTT's
+product of Jacobians (Nir Arbel's “How LSTM networks solve the problem of vanishing gradients”).
 """
 from __future__ import annotations
 
 import streamlit as st
+
+from models.sources import cite
 
 from .i18n import tr
 
@@ -22,14 +25,15 @@ CARDS = {
          r"\Big\|\frac{\partial h_k}{\partial h_{k-1}}\Big\|\le\gamma\,\|W_{hh}\|"),
     ),
     "paths": (
-        "Seed 003's argument, computed: step t sends its gradient back into c_{t-1} along paths that add up. "
+        f"The argument of {cite('lstm_vanishing')}, computed: step t sends its gradient back into c_{{t-1}} "
+        "along paths that add up. "
         "B_t = f_t ⊙ g^c_t rides the cell state; A_t, C_t, D_t go through the forget gate, input gate and "
         "candidate. With f_t near 1, B_t carries almost everything; when it is not, the other terms can still "
-        "keep the sum alive. The seed holds o_t fixed; its path is drawn too, so the parts add up exactly to "
+        "keep the sum alive. The article holds o_t fixed; its path is drawn too, so the parts add up exactly to "
         "autograd's gradient (black dots: its norm). GRU: the update gate copies h_{t-1} forward.",
-        "教程 003 的论证,由引擎实际计算:第 t 步沿几条可相加的路径把梯度传回 c_{t-1}。B_t = f_t ⊙ g^c_t 沿细胞状态直达;"
+        f"{cite('lstm_vanishing', 'zh')}的论证,由引擎实际计算:第 t 步沿几条可相加的路径把梯度传回 c_{{t-1}}。B_t = f_t ⊙ g^c_t 沿细胞状态直达;"
         "A_t、C_t、D_t 分别经遗忘门、输入门和候选值。f_t 接近 1 时 B_t 几乎承担全部;否则其他项仍可能让总和不消失。"
-        "教程把 o_t 视为常数;这里也画出它的路径,因此各部分之和恰好等于自动求导的梯度(黑色点线为其范数)。"
+        "该文把 o_t 视为常数;这里也画出它的路径,因此各部分之和恰好等于自动求导的梯度(黑色点线为其范数)。"
         "GRU:更新门把 h_{t-1} 直接复制到下一步。",
         (r"\frac{\partial c_t}{\partial c_{t-1}} = A_t + B_t",
          r"\qquad + C_t + D_t",
@@ -38,10 +42,11 @@ CARDS = {
          r"\qquad + z_t\odot h_{t-1}"),
     ),
     "connectivity": (
-        "How much the loss at the last step still depends on the input at step t: Distill's \"Memorization in "
-        "RNNs\" picture. \"I grew up in France … I speak fluent ___\": the word France can only shape the answer "
+        f"How much the loss at the last step still depends on the input at step t: the picture of {cite('madsen2019')}, "
+        "\"Visualizing memorization in RNNs\". \"I grew up in France … I speak fluent ___\": the word France can "
+        "only shape the answer "
         "if this curve has not fallen to nothing at the step where France was read.",
-        "最后一步的损失对第 t 步输入还有多大依赖(Distill《Memorization in RNNs》中的图)。"
+        f"最后一步的损失对第 t 步输入还有多大依赖({cite('madsen2019', 'zh')}《Visualizing memorization in RNNs》中的图)。"
         "\"我在法国长大……我能说一口流利的___\":只有当这条曲线在读到\"法国\"的那一步还没有衰减到零,这个词才可能影响答案。",
         (r"\Big\|\frac{\partial L}{\partial x_t}\Big\| = \Big\|W_{ih}^{\top}\,\delta_t\Big\|",),
     ),
@@ -76,8 +81,8 @@ CARDS = {
          r"\delta_t=\frac{\partial L}{\partial a_t}"),
     ),
     "examples": (
-        "The seeds' numbers, recomputed by the engine: a toy RNN with every weight 1, a factor 0.8 "
-        "repeated 50 times, and the LSTM's parameter count.",
+        "The tutorials' numbers, recomputed by the engine: a toy RNN with every weight 1, a factor 0.8 "
+        "repeated 50 times, and the LSTM's parameter count (sources: the lesson's Sources list).",
         "教程中的例子,由引擎重新计算:所有权重为 1 的玩具 RNN、0.8 连乘 50 次,以及 LSTM 的参数数量。",
         (r"s_t=U x_t+W s_{t-1},\quad o_t=V s_t", r"0.8^{50}\approx 1.43\times10^{-5}"),
     ),

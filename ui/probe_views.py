@@ -95,7 +95,7 @@ def gradient_view(results: dict, colors: dict, key: str) -> None:
 
 @st.fragment
 def paths_view(results: dict, key: str) -> None:
-    """View 2: each step's backward signal split into the seeds' paths (models/paths.py), per run."""
+    """View 2: each step's backward signal split into the tutorials' paths (models/paths.py), per run."""
     fig_col, card_col = section(("2 · Which path carries the gradient", "2 · 梯度走哪条路径"), "paths")
     with card_col:
         share = st.radio(tr("Show", "显示"), [False, True], key=f"{key}_paths_share", horizontal=True,

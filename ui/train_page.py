@@ -12,6 +12,7 @@ import streamlit as st
 
 from models import probe
 from models.monitor import LOG_NAME, read_log
+from models.sources import cite
 from models.config import ACTIVATIONS, MODERN_CELLS
 from models.nets import AUTO_ACTIVATION, HEADS, TRAIN_CELLS
 from models.tasks import TASKS, parse_series_csv
@@ -60,7 +61,7 @@ STOP_REASONS = {"steps": ("all steps done", "全部步数完成"), "time": ("tim
                 "stop": ("stopped; the weights are kept", "已停止,权重已保留"),
                 "diverged": ("every cell diverged", "所有单元都已发散")}
 TASK_NAMES = {"adding": ("Adding problem", "加法问题"), "recall": ("Long-range recall", "长程回忆"),
-              "sine": ("Sine forecasting (seed 001)", "正弦预测(教程 001)"), "series": ("Your own series (CSV)", "自己的序列(CSV)")}
+              "sine": ("Sine forecasting", "正弦预测"), "series": ("Your own series (CSV)", "自己的序列(CSV)")}
 PRESET_TEXT = {
     "adding": ("Adding problem, T = 50: the lesson", "加法问题 T = 50:核心一课",
                "Predict the sum of two marked numbers, the first in the first half. The RNN stays at the "
@@ -69,15 +70,15 @@ PRESET_TEXT = {
                "预测两个被标记数字之和,第一个位于前半段。RNN 停在基线 1/6(虚线):梯度到不了第一个标记"
                "(热图左侧一片暗)。GRU 和 LSTM 先后找到它,热图中亮的区域随之变宽。"),
     "sine": ("Sine forecasting, T = 10: the contrast", "正弦预测 T = 10:对照",
-             "Seed 001's y = 3 sin x + cos 5x + noise + 6, next value from the last 10. Short range: every "
-             "cell learns it, down to the noise floor (1/6 of the variance).",
-             "教程 001 的 y = 3 sin x + cos 5x + 噪声 + 6,用前 10 个值预测下一个。短程依赖:三种单元都能学会,"
-             "直到噪声下限(方差的 1/6)。"),
+             f"The series of {cite('lstm_part_2')}, y = 3 sin x + cos 5x + noise + 6: the next value from the last "
+             "10. Short range: every cell learns it, down to the noise floor (1/6 of the variance).",
+             f"{cite('lstm_part_2', 'zh')}中的序列 y = 3 sin x + cos 5x + 噪声 + 6,用前 10 个值预测下一个。"
+             "短程依赖:三种单元都能学会,直到噪声下限(方差的 1/6)。"),
     "recall": ("Recall the first symbol, T = 20: no sure winner", "回忆第一个符号 T = 20:没有必然的赢家",
-               "\"I grew up in France … I speak fluent ___\" (seed 000). Within 1,500 steps only the LSTM leaves "
+               f"\"I grew up in France … I speak fluent ___\" ({cite('rnn_to_lstm')}). Within 1,500 steps only the LSTM leaves "
                "chance (1/8): fully with seed 0, partly with seeds 1 and 2; GRU and RNN stay at chance. Now try "
                "learning rate 3e-3 with seed 0: the plain RNN learns it and the LSTM does not. Gating helps; it guarantees nothing.",
-               "\"我在法国长大……我能说流利的___\"(教程 000)。1500 步内只有 LSTM 离开随机水平(1/8):种子 0 完全学会,"
+               f"\"我在法国长大……我能说流利的___\"({cite('rnn_to_lstm', 'zh')})。1500 步内只有 LSTM 离开随机水平(1/8):种子 0 完全学会,"
                "种子 1 和 2 只学会一部分;GRU 和 RNN 停在随机水平。再试试学习率 3e-3、种子 0:"
                "普通 RNN 学会了而 LSTM 没有。门控有帮助,但不保证成功。"),
     "after_lstm": ("After the LSTM: adding, T = 50", "LSTM 之后:加法问题 T = 50",

@@ -1,4 +1,4 @@
-"""View "Which path carries the gradient": each step's backward signal split into the seeds' paths.
+"""View "Which path carries the gradient": each step's backward signal split into the tutorials' paths.
 
 For one run (a label), `paths` maps a path name of `models.paths` to (B, T) norms, entry t = the part
 of dL/dc_{t-1} (LSTM) or dL/dh_{t-1} (GRU, RNN) that step t sends back along that path. The figure

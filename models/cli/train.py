@@ -23,6 +23,7 @@ import torch
 
 from ..config import ACTIVATIONS, INITS
 from ..nets import AUTO_ACTIVATION, HEADS, TRAIN_CELLS, plain_state_dict
+from ..sources import cite
 from ..tasks import TASKS, parse_series_csv
 from ..training import TrainConfig, Trainer
 
@@ -33,8 +34,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Every option of `python -m models train`, with its default from TrainConfig."""
     d = DEFAULTS
     parser.add_argument("--task", choices=TASKS, default=d.task,
-                        help="adding: sum of two marked values; recall: first of T symbols; sine: seed 001's "
-                             "y = 3 sin x + cos 5x + noise + 6; series: your CSV (--series) (default %(default)s)")
+                        help="adding: sum of two marked values; recall: first of T symbols; sine: y = 3 sin x + cos 5x + "
+                             f"noise + 6, the series of the tutorial {cite('lstm_part_2')}; series: your CSV (--series) "
+                             "(default %(default)s)")
     parser.add_argument("--cell", choices=TRAIN_CELLS, default="lstm",
                         help="recurrent cell; rnn_orthogonal: the RNN with W_hh kept orthogonal (default %(default)s)")
     parser.add_argument("--seq-len", type=int, default=d.seq_len, help="T, the dependency length (default %(default)s)")
