@@ -31,7 +31,7 @@ def test_figure_and_reveal_are_the_probes_and_the_product():
     text = reveal(at)
     assert f"$\\sigma(3)^{{99}} = {tex_number(sigmoid(3.0) ** 99)}$" in text
     measured = mean_grad("mingru", 3.0, 0.99)[0]
-    assert f"the probe measures {number(measured)}, and multiplying" in text
+    assert f"the probe measures {number(measured)}, and the product" in text
     mantissa, exponent = re.search(r"within \$([0-9.]+)\\times 10\^\{(-?\d+)\}\$", text).groups()
     assert float(mantissa) * 10 ** int(exponent) < 1e-5  # the float32 probe and the float64 product of its own 1 - z_t
 

@@ -31,8 +31,7 @@ def figure(v: dict, lang: str):
     rs = runs(v)
     return gradient_norm_figure(
         {k: r.grad_h for k, r in rs.items()}, label_colors({k: r.config.cell for k, r in rs.items()}),
-        grad_c={k: r.grad_c for k, r in rs.items()}, bound={k: r.bound for k, r in rs.items()}, lang=lang,
-        cells={k: r.config.cell for k, r in rs.items()},
+        bound={k: r.bound for k, r in rs.items()}, lang=lang, band=False, cells={k: r.config.cell for k, r in rs.items()},
         title=pick(lang, f"b = {v['gate_bias']:g}, |λ| ≤ {v['ring_top']:g}: ||dL/dh_t||, T = {ma.SEQ_LEN}",
                    f"b = {v['gate_bias']:g},|λ| ≤ {v['ring_top']:g}:||dL/dh_t||,T = {ma.SEQ_LEN}"))
 
@@ -48,49 +47,36 @@ def reveal(v: dict, lang: str) -> str:
     p = {k: number(x) for k, x in product.items()}
     return pick(
         lang,
-        f"$\\sigma({b:g})^{{{n}}} = {tex_number(guess)}$: that is the minGRU's gradient at $t = 1$ if every $x_t$ were 0. "
-        f"On these inputs the probe measures {g['mingru']}, and multiplying the run's own {n} numbers $1 - z_t$ per unit "
-        f"gives {p['mingru']}: the same number (within ${tex_number(diff, 1)}$), with no matrix anywhere. The LRU: "
-        f"{g['lru']} measured, {p['lru']} as $|\\lambda_j|^{{{n}}}$ per unit, under the bound "
-        f"$\\max|\\lambda|^{{{n}}} = {tex_number(bound)}$, whatever the inputs. The LSTM at the same forget bias: "
-        f"{g['lstm']}; its Jacobians contain $W_{{hh}}$ and the gates' reaction to $h_{{t-1}}$, so no such product "
-        "predicts it.",
-        f"$\\sigma({b:g})^{{{n}}} = {tex_number(guess)}$:这是每个 $x_t$ 都为 0 时 minGRU 在 $t = 1$ 处的梯度。"
-        f"在这些输入上,探针测得 {g['mingru']};把本次运行自己的 {n} 个数 $1 - z_t$ 按单元相乘,得到 {p['mingru']}:"
-        f"同一个数(相差 ${tex_number(diff, 1)}$ 以内),其中没有任何矩阵。LRU:测得 {g['lru']},按单元 "
-        f"$|\\lambda_j|^{{{n}}}$ 相乘得 {p['lru']},低于上界 $\\max|\\lambda|^{{{n}}} = {tex_number(bound)}$,与输入无关。"
-        f"同一遗忘偏置下的 LSTM:{g['lstm']};它的雅可比矩阵含有 $W_{{hh}}$ 以及门对 $h_{{t-1}}$ 的反应,"
-        "没有这样的乘积能预测它。")
+        f"$\\sigma({b:g})^{{{n}}} = {tex_number(guess)}$ if every $x_t$ were 0. On these inputs the probe measures "
+        f"{g['mingru']}, and the product of the run's own {n} numbers $1 - z_t$ is {p['mingru']} (within "
+        f"${tex_number(diff, 1)}$): no matrix. LRU: {g['lru']} = $|\\lambda_j|^{{{n}}}$ per unit, under "
+        f"$\\max|\\lambda|^{{{n}}} = {tex_number(bound)}$. LSTM: {g['lstm']}: its Jacobians hold $W_{{hh}}$.",
+        f"若每个 $x_t$ 都为 0,则为 $\\sigma({b:g})^{{{n}}} = {tex_number(guess)}$。在这些输入上探针测得 {g['mingru']},"
+        f"而本次运行自己的 {n} 个数 $1 - z_t$ 之积为 {p['mingru']}(相差 ${tex_number(diff, 1)}$ 以内):没有矩阵。"
+        f"LRU:{g['lru']} = 按单元 $|\\lambda_j|^{{{n}}}$,低于 $\\max|\\lambda|^{{{n}}} = {tex_number(bound)}$。"
+        f"LSTM:{g['lstm']}:它的雅可比矩阵含 $W_{{hh}}$。")
 
 
 AFTER_CHAPTERS = (
     Chapter(
         "after_lstm", ("After the LSTM: gates that cannot see the past state", "LSTM 之后:看不见过去状态的门"),
-        (f"Since 2018 another answer: gates that read only $x_t$ (the minGRU, {cite('feng2024')}) or a linear "
-         f"recurrence whose factor $\\lambda$ the model sets directly (the LRU, {cite('orvieto2023')}). Then each step "
-         "Jacobian is diagonal, $\\mathrm{diag}(a_t)$, and the product of Jacobians becomes a product of numbers the "
-         "model sets through a gate bias or $|\\lambda|$, unit by unit; and all $T$ steps can be computed at once, by a "
-         "scan. What it gives up: the gate cannot react to what is in memory, and nothing nonlinear acts between "
-         "steps, so one LRU layer with a linear head cannot solve the adding problem (MSE 0.169 at $T = 100$; two "
-         "layers with tanh between: 0.0076).",
-         f"2018 年以来的另一种答案:门只读 $x_t$(minGRU,{cite('feng2024', 'zh')}),或者一个线性递推,其因子 "
-         f"$\\lambda$ 由模型直接设定(LRU,{cite('orvieto2023', 'zh')})。于是单步雅可比矩阵是对角的 "
-         "$\\mathrm{diag}(a_t)$,雅可比矩阵之积变成模型通过门偏置或 $|\\lambda|$ 逐单元设定的数之积;而且所有 $T$ "
-         "步可由一次扫描同时算出。代价:门无法根据记忆中的内容作出反应,步与步之间也没有非线性,所以一层 LRU "
-         "加线性输出头解不了加法问题($T = 100$ 时 MSE 0.169;两层、中间有 tanh:0.0076)。"),
-        ((r"h_t = a_t \odot h_{t-1} + b_t,\ a_t, b_t \text{ from } x_t \text{ only}"
-          r"\ \rightarrow\ \partial h_t/\partial h_{t-1} = \mathrm{diag}(a_t)",
-          r"h_t = a_t \odot h_{t-1} + b_t,\ a_t, b_t \text{ 只由 } x_t \text{ 算出}"
-          r"\ \rightarrow\ \partial h_t/\partial h_{t-1} = \mathrm{diag}(a_t)"),
-         r"\text{minGRU: } a_t = 1 - z_t = \sigma(b - W_z x_t);\quad \text{LRU: } a_t = \lambda,\ |\lambda| < 1",
-         r"\partial L/\partial h_1 = \Big(\prod_{t=2}^{T} a_t\Big) \odot \partial L/\partial h_T"),
-        (Knob("gate_bias", "Gate bias b (the LSTM's forget bias, the minGRU's gate bias)",
-              "门偏置 b(LSTM 的遗忘门偏置,minGRU 的门偏置)", GATE_BIASES, 3.0),
-         Knob("ring_top", "LRU: top of the |λ| ring", "LRU:|λ| 环的上沿", RING_TOPS, 0.99)),
+        (f"Gates that read only $x_t$ (minGRU, {cite('feng2024')}) or a factor $\\lambda$ the model sets (LRU, "
+         f"{cite('orvieto2023')}): each step Jacobian is diagonal, so the gradient is a product of numbers, and a scan "
+         "computes all steps at once. The price: the gate cannot react to memory, nothing nonlinear acts between steps "
+         "(one LRU layer cannot learn the adding problem: MSE 0.169; two layers: 0.0076).",
+         f"门只读 $x_t$(minGRU,{cite('feng2024', 'zh')}),或因子 $\\lambda$ 由模型设定(LRU,"
+         f"{cite('orvieto2023', 'zh')}):单步雅可比矩阵是对角的,梯度是数之积,一次扫描算出所有时间步。代价:门无法根据"
+         "记忆作出反应,步与步之间没有非线性(一层 LRU 学不会加法问题:MSE 0.169;两层:0.0076)。"),
+        ((r"\partial L/\partial h_1 = \Big(\prod_{t=2}^{T} a_t\Big) \odot \partial L/\partial h_T,\quad"
+          r" a_t = 1 - z_t\ (\text{minGRU}),\ \lambda\ (\text{LRU})",
+          r"\partial L/\partial h_1 = \Big(\prod_{t=2}^{T} a_t\Big) \odot \partial L/\partial h_T,\quad"
+          r" a_t = 1 - z_t\ (\text{minGRU}),\ \lambda\ (\text{LRU})"),),
+        (Knob("gate_bias", "Gate bias b (LSTM, minGRU)", "门偏置 b(LSTM、minGRU)", GATE_BIASES, 3.0),
+         Knob("ring_top", "LRU: max |λ|", "LRU:max |λ|", RING_TOPS, 0.99)),
         figure,
-        ("The minGRU's gradient at $t = 1$ is a product of 99 numbers $1 - z_t$, each about $\\sigma(b)$ "
-         "($\\sigma(3) \\approx 0.95$). At the gate bias shown, how much of the gradient reaches $t = 1$?",
-         "minGRU 在 $t = 1$ 处的梯度是 99 个数 $1 - z_t$ 之积,每个约为 $\\sigma(b)$($\\sigma(3) \\approx 0.95$)。"
-         "在当前门偏置下,有多少梯度到达 $t = 1$?"),
+        ("The minGRU multiplies its gradient by $1 - z_t \\approx \\sigma(b)$ at each of 99 steps "
+         "($\\sigma(3) \\approx 0.95$). How much reaches $t = 1$?",
+         "minGRU 的梯度在 99 步中每步乘以 $1 - z_t \\approx \\sigma(b)$($\\sigma(3) \\approx 0.95$)。"
+         "有多少到达 $t = 1$?"),
         reveal, sweep="gate_bias"),
 )
