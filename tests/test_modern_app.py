@@ -110,7 +110,7 @@ def test_train_tab_trains_newer_cells_with_their_own_settings():
     W = job.trainer.nets["rnn_orthogonal"].rnn.weight_hh_l0.detach().double()
     np.testing.assert_allclose(torch_svdvals(W), 1.0, atol=1e-5)  # still orthogonal after training
     rows = {r: v for r, v in zip(at.dataframe[0].value.iloc[:, 0], at.dataframe[0].value.iloc[:, 1])}
-    assert set(rows) == {"RNN, orthogonal W_hh", "minGRU", "LRU"}
+    assert set(rows) == {"RNN, W_hhᵀW_hh = I", "minGRU", "LRU"}
 
 
 def torch_svdvals(w):

@@ -164,7 +164,7 @@ def notes() -> None:
     """One line for each chosen arm whose setting needs saying: the orthogonal RNN, the LRU on adding."""
     chosen = set(st.session_state.get(PREFIX + "cells", [])) | set(st.session_state.get(MODERN_KEY, []))
     if "rnn_orthogonal" in chosen:
-        st.caption(tr("RNN, orthogonal W_hh: W_hh is parametrised as an orthogonal matrix while it learns "
+        st.caption(tr("RNN, W_hhᵀW_hh = I: W_hh is parametrised as an orthogonal matrix while it learns "
                       "(torch.nn.utils.parametrizations.orthogonal), the unitary / orthogonal RNN line of Arjovsky, Shah "
                       "& Bengio 2016: ||W_hh|| = 1 at every step, so the gradient cannot explode through W_hh; tanh′ ≤ 1 "
                       "still shrinks it.", "RNN(正交 W_hh):训练中 W_hh 始终参数化为正交矩阵(torch.nn.utils.parametrizations."

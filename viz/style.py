@@ -15,7 +15,7 @@ CELL_COLORS = {"rnn": "#D55E00", "lstm": "#0072B2", "gru": "#009E73",
                "mingru": "#882255", "minlstm": "#332288", "indrnn": "#CC6677", "lru": "#999933",
                "rnn_orthogonal": "#44AA99"}  # the training arm models.nets.VARIANTS, Tol's teal
 CELL_NAMES = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU", "mingru": "minGRU", "minlstm": "minLSTM", "indrnn": "IndRNN",
-              "lru": "LRU", "rnn_orthogonal": "RNN, orthogonal W_hh"}
+              "lru": "LRU", "rnn_orthogonal": "RNN, W_hhᵀW_hh = I"}  # language-neutral: it is named in figures
 GATE_COLORS = {
     "input": "#E69F00", "forget": "#0072B2", "cell": "#CC79A7", "output": "#009E73",  # LSTM i, f, g, o
     "reset": "#D55E00", "update": "#56B4E9", "new": "#CC79A7",  # GRU r, z, n
