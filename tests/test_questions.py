@@ -111,11 +111,11 @@ def test_chapter_9_is_nn_lstms_parameter_count(n, m):
 def test_chapter_8_names_the_first_cell_under_the_line(monkeypatch):
     q = QUESTIONS["training"]
     flat, falling = np.full(400, 0.17), np.linspace(0.17, 0.0, 400)
-    monkeypatch.setattr(training, "losses", lambda: {})
+    monkeypatch.setattr(training, "losses_of", lambda job: {})
     assert q.computed({}) is None  # no run yet
-    monkeypatch.setattr(training, "losses", lambda: {"rnn": flat, "lstm": falling, "gru": falling[::2].repeat(2)})
+    monkeypatch.setattr(training, "losses_of", lambda job: {"rnn": flat, "lstm": falling, "gru": falling[::2].repeat(2)})
     assert q.computed({}) == "lstm"  # the GRU's curve reaches 0.1 later, held flat in pairs
-    monkeypatch.setattr(training, "losses", lambda: {"rnn": flat, "lstm": flat, "gru": flat})
+    monkeypatch.setattr(training, "losses_of", lambda job: {"rnn": flat, "lstm": flat, "gru": flat})
     assert q.computed({}) == "none"
 
 

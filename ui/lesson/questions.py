@@ -175,7 +175,7 @@ FIRST = tuple(Option(c, CELL_NAMES[c], CELL_NAMES[c]) for c in CELLS3) + (
 
 
 def first_to_leave(v: dict) -> str | None:
-    history = training.losses()
+    history = training.losses_of(training.current_job())
     if not history or not any(len(loss) for loss in history.values()):
         return None
     steps = {c: ml.first_below(loss, training.LEFT) for c, loss in history.items()}
