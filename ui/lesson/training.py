@@ -104,11 +104,6 @@ def losses_of(job: TrainJob | None) -> dict:
     return {} if job is None else {c: h["loss"] for c, h in job.trainer.progress().items()}
 
 
-def losses() -> dict:
-    """This session's run's loss per cell (ui.lesson.questions' chapter-8 answer reads it)."""
-    return losses_of(current_job())
-
-
 def figure(values: dict, lang: str):
     return figure_of(current_job(), lang)
 
