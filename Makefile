@@ -11,9 +11,11 @@ deps:
 dev-deps:
 	$(PYTHON) -m pip install -q -r requirements-dev.txt
 
-# Debian's chromium drives the browser tests (Playwright cannot download its own browser here).
+# Debian's chromium drives the browser tests (Playwright cannot download its own browser here); a CJK font, so the
+# Chinese lesson is drawn with real glyphs (the one-screen test measures its text).
 browser:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@test -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei >/dev/null; }
 
 # Debian's HAProxy is `make class`'s reverse proxy (scripts/proxy.py says why HAProxy); the tests start it too.
 proxy:

@@ -1,6 +1,6 @@
 """Gradient flow through time in vanilla RNNs, LSTMs and GRUs: the Streamlit app.
 
-`streamlit run app.py`. Pages (`ui.nav`): the lesson (the seeds chapter by chapter, `?present=1` for a
+`streamlit run app.py`. Pages (`ui.nav`): the lesson (the tutorials chapter by chapter, `?present=1` for a
 projector), the explorer (sidebar settings in the URL -> cached probes -> figures; training; uploads)
 and, once it exists, the phase diagrams. A bare URL opens the lesson; a URL with explorer settings
 opens the explorer. The language switch is drawn here, so it is the same widget on every page.

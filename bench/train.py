@@ -59,11 +59,11 @@ def run_preset(cfg: TrainConfig, target: float) -> None:
     trainer = Trainer(cfg).run()
     print(f"  {trainer.step} steps in {trainer.seconds:.1f} s (stopped by {trainer.stopped_by}); "
           f"test on {cfg.eval_samples} fresh samples; best constant predictor's loss {trainer.task.baseline_loss:.4f}")
-    print(f"  {'cell':<5} {'test loss':>10} {'test ' + trainer.task.metric:>14} {'train s':>8} "
+    print(f"  {'cell':<15} {'test loss':>10} {'test ' + trainer.task.metric:>14} {'train s':>8} "
           f"{'step loss<' + format(target, 'g'):>14}")
     for cell, h in trainer.history.items():
         hit = first_below(h.loss, target)
-        print(f"  {cell:<5} {h.test['loss']:>10.4f} {h.test['metric']:>14.3f} {h.seconds:>8.1f} "
+        print(f"  {cell:<15} {h.test['loss']:>10.4f} {h.test['metric']:>14.3f} {h.seconds:>8.1f} "
               f"{'never' if hit is None else hit:>14}" + (f"  (diverged at {h.diverged_at})" if h.diverged_at else ""))
 
 

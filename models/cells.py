@@ -3,8 +3,9 @@
 `build_model(cfg)` returns `torch.nn.RNN` / `nn.LSTM` / `nn.GRU` (time-major, input (T, B, I)), or
 `ElementwiseRNN` for the vanilla-RNN activations nn.RNN lacks (sigmoid, linear). ElementwiseRNN has
 the same call signature and the same parameter names and shapes, so state_dicts move both ways.
+The newer cells are `models.diagonal.MinGRU`, `MinLSTM`, `LRU` and `models.indrnn.IndRNN`, called the same way.
 
-The per-step maths of the three cells lives in `models/recurrence.py`; this file only builds modules.
+The per-step maths of the three classic cells lives in `models/recurrence.py`; this file only builds modules.
 """
 from __future__ import annotations
 
@@ -13,16 +14,15 @@ import math
 import torch
 from torch import nn
 
+from .activations import ACTIVATION_FNS, ACTIVATION_GAMMA  # noqa: F401 (ACTIVATION_GAMMA: imported from here)
 from .config import GATE_NAMES, ProbeConfig
+from .diagonal import MinGRU, MinLSTM, StackedRNN
+from .indrnn import IndRNN
+from .lru import LRU
+from .init import input_weight, orthogonal, uniform
 
-ACTIVATION_FNS = {
-    "tanh": torch.tanh,
-    "relu": torch.relu,
-    "sigmoid": torch.sigmoid,
-    "linear": lambda a: a,
-}
-# gamma = sup |phi'(a)|, the factor in the vanilla RNN's bound (gamma * ||W_hh||)^(T - t).
-ACTIVATION_GAMMA = {"tanh": 1.0, "relu": 1.0, "sigmoid": 0.25, "linear": 1.0}
+
+NEWER_MODULES = {"mingru": MinGRU, "minlstm": MinLSTM, "indrnn": IndRNN, "lru": LRU}
 
 
 class ElementwiseRNN(nn.Module):
@@ -86,9 +86,11 @@ def model_spec(model: nn.Module) -> dict:
         cell, activation = "rnn", model.nonlinearity
     elif isinstance(model, ElementwiseRNN):
         cell, activation = "rnn", model.nonlinearity
+    elif isinstance(model, StackedRNN):
+        cell, activation = model.cell, model.nonlinearity
     else:
-        raise ValueError(f"unsupported model {type(model).__name__}: expected nn.RNN, nn.LSTM, nn.GRU "
-                         "or models.ElementwiseRNN")
+        raise ValueError(f"unsupported model {type(model).__name__}: expected nn.RNN, nn.LSTM, nn.GRU, "
+                         "models.ElementwiseRNN, or a MinGRU, MinLSTM, IndRNN or LRU of this package")
     return {"cell": cell, "activation": activation, "input_size": model.input_size,
             "hidden_size": model.hidden_size, "num_layers": model.num_layers, "bias": model.bias,
             "proj_size": getattr(model, "proj_size", 0), "bidirectional": bool(getattr(model, "bidirectional", False))}
@@ -96,7 +98,10 @@ def model_spec(model: nn.Module) -> dict:
 
 def layer_weights(model: nn.Module, layer: int, suffix: str = "") -> dict[str, torch.Tensor]:
     """weight_ih, weight_hh, bias_ih, bias_hh of one layer (zero biases when the module has none), and
-    weight_hr for an LSTM with proj_size (h_t = W_hr (o_t * tanh(c_t))). suffix "_reverse": the reverse direction."""
+    weight_hr for an LSTM with proj_size (h_t = W_hr (o_t * tanh(c_t))). suffix "_reverse": the reverse direction.
+    An IndRNN's layer as the vanilla RNN it is, with weight_hh = diag(u)."""
+    if isinstance(model, IndRNN):
+        return model.rnn_weights(layer)
     w_ih, w_hh = getattr(model, f"weight_ih_l{layer}{suffix}"), getattr(model, f"weight_hh_l{layer}{suffix}")
     zeros = w_hh.new_zeros(w_hh.shape[0])
     weights = {
@@ -109,23 +114,16 @@ def layer_weights(model: nn.Module, layer: int, suffix: str = "") -> dict[str, t
     return weights
 
 
-def _orthogonal(n: int, gen: torch.Generator) -> torch.Tensor:
-    """A Haar-random orthogonal n x n matrix: QR of a Gaussian, signs fixed by diag(R)."""
-    q, r = torch.linalg.qr(torch.randn(n, n, generator=gen, dtype=torch.float64))
-    return q * torch.sign(torch.diagonal(r)).where(torch.diagonal(r) != 0, torch.ones(n, dtype=torch.float64))
-
-
 def _recurrent_block(cfg: ProbeConfig, gen: torch.Generator) -> torch.Tensor:
     """One H x H gate block of weight_hh. orthogonal/identity: spectral norm exactly weight_scale."""
     H, s = cfg.hidden_size, cfg.weight_scale
     if cfg.init == "orthogonal":
-        return s * _orthogonal(H, gen)
+        return s * orthogonal(H, gen)
     if cfg.init == "identity":
         return s * torch.eye(H, dtype=torch.float64)
     if cfg.init == "gaussian":
         return torch.randn(H, H, generator=gen, dtype=torch.float64) * (s / math.sqrt(H))
-    bound = 1.0 / math.sqrt(H)  # "pytorch": nn.RNN/LSTM/GRU default U(-1/sqrt(H), 1/sqrt(H))
-    return (torch.rand(H, H, generator=gen, dtype=torch.float64) * 2 - 1) * bound * s
+    return uniform((H, H), 1.0 / math.sqrt(H), gen) * s  # "pytorch": nn.RNN/LSTM/GRU default U(-1/sqrt(H), 1/sqrt(H))
 
 
 def init_weights(model: nn.Module, cfg: ProbeConfig) -> nn.Module:
@@ -136,6 +134,8 @@ def init_weights(model: nn.Module, cfg: ProbeConfig) -> nn.Module:
     bias_ih[f] = forget_bias, bias_hh[f] = 0.
     """
     gen = torch.Generator().manual_seed(cfg.seed)
+    if isinstance(model, StackedRNN):
+        return model.init_from(cfg, gen)  # each newer cell's own rule, cited in its docstring
     H, blocks = cfg.hidden_size, len(GATE_NAMES[cfg.cell])
     bound = 1.0 / math.sqrt(H)
     with torch.no_grad():
@@ -143,11 +143,10 @@ def init_weights(model: nn.Module, cfg: ProbeConfig) -> nn.Module:
             w = layer_weights(model, k)
             fan_in = w["weight_ih"].shape[1]
             w["weight_hh"].copy_(torch.cat([_recurrent_block(cfg, gen) for _ in range(blocks)]))
+            w_ih = input_weight(blocks * H, fan_in, H, cfg.init, gen)
             if cfg.init == "pytorch":
-                w_ih = (torch.rand(blocks * H, fan_in, generator=gen, dtype=torch.float64) * 2 - 1) * bound
-                b = (torch.rand(2, blocks * H, generator=gen, dtype=torch.float64) * 2 - 1) * bound
+                b = uniform((2, blocks * H), bound, gen)
             else:
-                w_ih = torch.randn(blocks * H, fan_in, generator=gen, dtype=torch.float64) / math.sqrt(fan_in)
                 b = torch.zeros(2, blocks * H, dtype=torch.float64)
             if cfg.cell == "lstm":
                 b[0, H:2 * H], b[1, H:2 * H] = cfg.forget_bias, 0.0  # block order i, f, g, o
@@ -163,7 +162,11 @@ def empty_model(cell: str, input_size: int, hidden_size: int, num_layers: int = 
     """An uninitialised module of the right class (weights are set by the caller).
     proj_size: LSTM only; bidirectional: nn.RNN/LSTM/GRU only."""
     extra = {"bidirectional": True} if bidirectional else {}
-    if cell == "lstm":
+    if cell in NEWER_MODULES:
+        if bidirectional or proj_size:
+            raise ValueError(f"a {cell} is never bidirectional nor projected")
+        cls, kwargs = NEWER_MODULES[cell], {"nonlinearity": activation}
+    elif cell == "lstm":
         cls, kwargs = nn.LSTM, {"proj_size": proj_size, **extra}
     elif cell == "gru":
         cls, kwargs = nn.GRU, extra
@@ -181,7 +184,8 @@ def empty_model(cell: str, input_size: int, hidden_size: int, num_layers: int = 
 
 
 def build_model(cfg: ProbeConfig) -> nn.Module:
-    """The module cfg describes, initialised from cfg.seed: nn.RNN / nn.LSTM / nn.GRU / ElementwiseRNN."""
+    """The module cfg describes, initialised from cfg.seed: nn.RNN / nn.LSTM / nn.GRU / ElementwiseRNN, or
+    MinGRU / MinLSTM / IndRNN / LRU (each initialised by the rule its docstring cites)."""
     dtype = getattr(torch, cfg.dtype)
     model = empty_model(cfg.cell, cfg.input_size, cfg.hidden_size, cfg.num_layers, cfg.activation, dtype)
     return init_weights(model, cfg)
@@ -193,7 +197,7 @@ def parameter_count(model: nn.Module) -> int:
 
 
 def seed_parameter_count(cell: str, input_size: int, hidden_size: int, num_layers: int = 1) -> int:
-    """The seed's count, one bias per gate: blocks * (n(m+n) + n) per layer; 4(n(m+n)+n) for an LSTM."""
+    """The tutorial “从 RNN 到 LSTM”'s count, one bias per gate: blocks * (n(m+n) + n) per layer; 4(n(m+n)+n) for an LSTM."""
     blocks, n = len(GATE_NAMES[cell]), hidden_size
     total = 0
     for k in range(num_layers):

@@ -1,10 +1,10 @@
-"""The seeds' worked examples, computed by the engine rather than typed in.
+"""The tutorials' worked examples, computed by the engine rather than typed in.
 
-- `toy_rnn_example`: seed 002's RNN with every weight 1, no bias, linear activation, 2-d input,
+- `toy_rnn_example`: the RNN of “史上最详细循环神经网络讲解” with every weight 1, no bias, linear activation, 2-d input,
   hidden and output; inputs [1,1], [1,1], [2,2] give outputs [4,4], [12,12], [32,32].
-- `decay_example`: seed 000's 0.8^50 = 0.0000142725, as the gradient of a one-unit linear RNN with
+- `decay_example`: “从 RNN 到 LSTM”'s 0.8^50 = 0.0000142725, as the gradient of a one-unit linear RNN with
   W_hh = 0.8 after 50 steps back, next to the plain power.
-- `parameter_counts`: seed 000's LSTM count 4(n(m+n)+n) next to PyTorch's 4(n(m+n)+2n).
+- `parameter_counts`: “从 RNN 到 LSTM”'s LSTM count 4(n(m+n)+n) next to PyTorch's 4(n(m+n)+2n).
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from .probe import probe
 
 
 def toy_rnn_example(inputs=((1.0, 1.0), (1.0, 1.0), (2.0, 2.0))) -> dict:
-    """s_t = U x_t + W s_{t-1}, o_t = V s_t with U = W = V = all-ones 2x2, s_0 = 0 (seed 002)."""
+    """s_t = U x_t + W s_{t-1}, o_t = V s_t with U = W = V = all-ones 2x2, s_0 = 0 (“史上最详细循环神经网络讲解”)."""
     rnn = ElementwiseRNN(2, 2, nonlinearity="linear", dtype=torch.float64)
     with torch.no_grad():
         for name, p in rnn.named_parameters():
@@ -47,7 +47,7 @@ def decay_example(base: float = 0.8, steps: int = 50) -> dict:
 
 
 def parameter_counts(cell: str, input_size: int, hidden_size: int, num_layers: int = 1) -> dict:
-    """The seed's count (one bias per gate) and PyTorch's (b_ih and b_hh per gate), for these sizes."""
+    """The tutorial's count (one bias per gate) and PyTorch's (b_ih and b_hh per gate), for these sizes."""
     cfg = ProbeConfig(cell=cell, input_size=input_size, hidden_size=hidden_size, num_layers=num_layers,
                       seq_len=1, batch_size=1)
     seed_count = seed_parameter_count(cell, input_size, hidden_size, num_layers)

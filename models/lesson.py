@@ -1,6 +1,6 @@
 """The lesson's numbers: which run each chapter probes, and what it reports beyond the probe itself.
 
-Configs: `vanishing_config` (seed 000's 0.8^50: t = 1 is 50 steps before the loss), `long_range_config`,
+Configs: `vanishing_config` (“从 RNN 到 LSTM”'s 0.8^50: t = 1 is 50 steps before the loss), `long_range_config`,
 `cell_config`. Quantities: `clipping` (Pascanu et al. 2013: g -> tau g / ||g|| when ||g|| > tau),
 `gradient_at`, `reach`, `early_path_shares`, `sum_shares`. Pure torch/numpy; no Streamlit, no Plotly.
 """
@@ -11,7 +11,7 @@ import numpy as np
 from .config import ProbeConfig
 from .probe import probe
 
-T_VANISH = 51  # seed 000: after 50 steps back 0.8^50 = 1.43e-5, so the loss sits at t = 51
+T_VANISH = 51  # “从 RNN 到 LSTM”: after 50 steps back 0.8^50 = 1.43e-5, so the loss sits at t = 51
 HIDDEN, BATCH = 32, 8  # small enough that every chapter redraws in well under a second
 
 

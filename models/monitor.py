@@ -1,6 +1,7 @@
 """`GradientFlowMonitor`: ||dL/dh_t|| per timestep inside your own training loop, for your own loss.
 
-    mon = GradientFlowMonitor(model.lstm, every=25, log_dir="runs/exp1")  # nn.RNN / nn.LSTM / nn.GRU
+    mon = GradientFlowMonitor(model.lstm, every=25, log_dir="runs/exp1")  # nn.RNN / LSTM / GRU, or models' MinGRU,
+                                                                          # MinLSTM, IndRNN, LRU
     for step, (x, y) in enumerate(loader):
         loss = criterion(model(x), y); loss.backward(); opt.step(); opt.zero_grad()
     mon.close()
@@ -10,8 +11,8 @@ monitored: a forward hook keeps its input and a copy of its weights and puts ten
 module returned (output, h_n, c_n). Your own backward fills them with dL/d(output_t), dL/dh_n, dL/dc_n:
 the direct part of dL/dh_t, whatever the loss reads (the last step, every step, the final states).
 At the module's next forward call (or `flush()` / `close()`), the probe's fused mechanism
-(`models.probe.backprop_layers`, bidirectional through `models.directions`) adds the part through the
-recurrence, giving the exact total dL/dh_t of every layer and direction, with no per-step Python loop.
+(`models.probe.backprop_layers`, bidirectional through `models.directions`; for the diagonal recurrences one
+scan, `models.diagonal_probe`) adds the part through the recurrence, giving the exact total dL/dh_t of every layer and direction, with no per-step Python loop.
 Other calls only pay two Python function calls; nothing is added to their graph.
 
 Recorded per monitored step and direction, from the top layer's mean over samples of ||dL_b/dh_t||:
@@ -63,7 +64,7 @@ class GradientFlowMonitor:
 
     def __init__(self, module: nn.Module, every: int = 25, log_dir: str | Path | None = None,
                  log_file: str | Path | None = None, name: str | None = None):
-        self.spec = model_spec(module)  # ValueError for anything but nn.RNN / nn.LSTM / nn.GRU
+        self.spec = model_spec(module)  # ValueError for anything but nn.RNN / LSTM / GRU and this package's cells
         if not isinstance(every, int) or every < 1:
             raise ValueError(f"every={every!r} must be a whole number >= 1")
         self.module, self.every = module, every

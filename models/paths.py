@@ -1,6 +1,7 @@
-"""Which path carries the gradient back one step: the seeds' split of dL/dc_{t-1} and dL/dh_{t-1}.
+"""Which path carries the gradient back one step: the tutorials' split of dL/dc_{t-1} and dL/dh_{t-1}.
 
-Seed 003's central equation: the LSTM's cell-state gradient is additive,
+The central equation of Nir Arbel's “How LSTM networks solve the problem of vanishing gradients”: the LSTM's
+cell-state gradient is additive,
 dc_t/dc_{t-1} = A_t + B_t + C_t + D_t with B_t = f_t, where a vanilla RNN has one factor per step.
 With g^c_t = dL/dc_t and g^h_t = dL/dh_t (total derivatives, models.recurrence.Backward) and
 m_{t-1} = o_{t-1} * (1 - tanh^2(c_{t-1})) (= dh_{t-1}/dc_{t-1}), step t sends back into c_{t-1}:
@@ -11,8 +12,8 @@ m_{t-1} = o_{t-1} * (1 - tanh^2(c_{t-1})) (= dh_{t-1}/dc_{t-1}), step t sends ba
     candidate     (D_t)  m_{t-1} * W_hg^T dg_t,  dg_t = g^c_t * i_t * (1 - g_t^2)
     output_gate          m_{t-1} * W_ho^T do_t,  do_t = g^h_t * tanh(c_t) * o_t (1 - o_t)
 
-(the seed's derivation holds o fixed, so it has no output-gate term). The GRU (PyTorch's form,
-h_t = (1 - z_t) n_t + z_t h_{t-1}, seed 004) sends back into h_{t-1}:
+(the article's derivation holds o fixed, so it has no output-gate term). The GRU (PyTorch's form,
+h_t = (1 - z_t) n_t + z_t h_{t-1}, as in Amy_mm's “LSTM 与 GRU 原理讲解”) sends back into h_{t-1}:
 
     copy = z_t * g^h_t,  update_gate = W_hz^T dz_t,  reset_gate = W_hr^T dr_t,
     candidate = W_hn^T (r_t * dn_t)
@@ -36,7 +37,10 @@ GATE_PATHS = {"rnn": ("recurrent",), "lstm": ("input_gate", "forget_gate", "cand
 # The element-wise path that skips W_hh: the LSTM's cell-state highway, the GRU's copy of h_{t-1}.
 DIRECT_PATH = {"lstm": "forget_direct", "gru": "copy"}
 PATH_NAMES = {"lstm": ("forget_direct", "forget_gate", "input_gate", "candidate", "output_gate"),  # B, A, C, D, o
-              "gru": ("copy", "update_gate", "reset_gate", "candidate"), "rnn": ("recurrent",)}
+              "gru": ("copy", "update_gate", "reset_gate", "candidate"), "rnn": ("recurrent",),
+              # the diagonal recurrences have one path, conj(a_t) ⊙ g^h_t (models.diagonal_probe): the minGRU's
+              # copy (1 - z_t), the minLSTM's f'_t, the LRU's lambda; IndRNN's u ⊙ phi'(a_t) is the RNN's W_hh^T delta_t
+              "mingru": ("copy",), "minlstm": ("forget_direct",), "indrnn": ("recurrent",), "lru": ("recurrent",)}
 FROM_ABOVE = "from_above"
 
 

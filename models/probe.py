@@ -19,8 +19,11 @@ import torch
 from torch import nn
 
 from .cells import ACTIVATION_GAMMA, build_model, empty_model, layer_weights, model_spec
-from .config import ProbeConfig
+from .config import DIAGONAL_CELLS, ProbeConfig
 from .denormals import flush_denormals
+from .diagonal_probe import backprop as diagonal_backprop
+from .diagonal_probe import probe_diagonal
+from .norms import external_gradient, first_nonfinite, norm, step_contribution_norms
 from .paths import DIRECT_PATH, highway, path_vectors
 from .recurrence import cell_math
 from .result import ProbeResult
@@ -62,6 +65,11 @@ _FUSED = {("lstm", "tanh"): torch.lstm, ("gru", "tanh"): torch.gru, ("rnn", "tan
           ("rnn", "relu"): torch.rnn_relu}  # PyTorch's fused kernels, as nn.LSTM / nn.GRU / nn.RNN call them
 
 
+def _kernel_spec(spec: dict) -> dict:
+    """The spec the fused machinery runs: an IndRNN is a vanilla RNN whose W_hh is diag(u) (models.indrnn)."""
+    return {**spec, "cell": "rnn"} if spec["cell"] == "indrnn" else spec
+
+
 def _augmented_run(spec: dict, weights: dict, inputs: torch.Tensor, aug_weight: torch.Tensor):
     """One layer run on inputs [x_t, z_t] with weight_ih = [W_ih | aug_weight]: PyTorch's fused kernel called
     directly (no module to build), or an ElementwiseRNN for the activations nn.RNN lacks.
@@ -85,47 +93,6 @@ def _augmented_run(spec: dict, weights: dict, inputs: torch.Tensor, aug_weight: 
         params.append(weights["weight_hr"])
     out, _, c_n = fused(inputs, (h_0, inputs.new_zeros(1, B, H)), params, True, 1, 0.0, False, False, False)
     return out, c_n[0]
-
-
-def _finite(a: torch.Tensor) -> bool:
-    """Whether every value is finite, in one reduction: min and max are NaN if any value is."""
-    lo, hi = torch.aminmax(a)
-    return bool((lo > -torch.inf) & (hi < torch.inf))
-
-
-def _first_nonfinite(arrays: list[torch.Tensor], last: bool) -> int | None:
-    """First (or, for backward passes, last) timestep where any (T, ...) array is inf or NaN."""
-    if all(_finite(a) for a in arrays):
-        return None
-    bad = torch.zeros(arrays[0].shape[0], dtype=torch.bool)
-    for a in arrays:
-        bad |= ~torch.isfinite(a).flatten(1).all(1)
-    idx = torch.nonzero(bad).flatten()
-    return int(idx[-1] if last else idx[0])
-
-
-def _norm(a: torch.Tensor) -> torch.Tensor:
-    """||a||_2 over the last dim, summed in float64: float32 squares of 1e-23 would be 0, of 1e20 inf.
-    (..., H) -> (...)."""
-    return torch.linalg.vector_norm(a, dim=-1, dtype=torch.float64)
-
-
-def _step_contribution_norms(delta: torch.Tensor, h_prev: torch.Tensor) -> torch.Tensor:
-    """||C_t||_F, C_t = sum_b delta_t^(b) h_{t-1}^(b)T, without forming C_t:
-    ||C_t||_F^2 = sum_{b,b'} (delta_b . delta_b')(h_b . h_b'), in float64 (float32 Gram products of
-    vanishing gradients underflow).  (T, B, G*H), (T, B, H) -> (T,) float64."""
-    d, h = delta.double(), h_prev.double()
-    sq = (torch.bmm(d, d.transpose(1, 2)) * torch.bmm(h, h.transpose(1, 2))).sum((1, 2))
-    return sq.clamp_min(0).sqrt()
-
-
-def _external_gradient(v: torch.Tensor, T: int, B: int) -> torch.Tensor:
-    """e_t of L_b = sum_t e_t . h_t^(b): v (P,) or (B, P) reaches h_T only; (T, B, P) is e itself. -> (T, B, P)"""
-    if v.dim() == 3:
-        return v
-    e = torch.zeros(T, B, v.shape[-1], dtype=v.dtype)
-    e[-1] = v  # v broadcast over the batch, or one per sample
-    return e
 
 
 def _augmented_backward(spec, math, weights, x, e_h, e_c=None):
@@ -166,6 +133,10 @@ def backprop_layers(model: nn.Module, x: torch.Tensor, e_h: list, e_c: list | No
     without the rest of the probe: -> [(T, B, P)] per layer, bottom first, total derivatives.
     """
     spec = model_spec(model)
+    if spec["cell"] in DIAGONAL_CELLS:
+        with flush_denormals():
+            return diagonal_backprop(model, x, e_h)
+    spec = _kernel_spec(spec)
     math = cell_math(spec["cell"], spec["activation"])
     L = spec["num_layers"]
     weights = [{k: t.detach() for k, t in layer_weights(model, k).items()} for k in range(L)]
@@ -238,12 +209,15 @@ def _probe(cfg, model, inputs, readout, paths=True, keep_path_vectors=False) -> 
     if v.shape not in ((P,), (cfg.batch_size, P), (cfg.seq_len, cfg.batch_size, P)):
         raise ValueError(f"readout must have shape ({P},), ({cfg.batch_size}, {P}) or "
                          f"({cfg.seq_len}, {cfg.batch_size}, {P}); got {tuple(v.shape)}")
+    if spec["cell"] in DIAGONAL_CELLS:  # minGRU, minLSTM, LRU: a scan, models/diagonal_probe.py
+        return probe_diagonal(cfg, model, x, v, paths, keep_path_vectors)
+    indrnn, spec = spec["cell"] == "indrnn", _kernel_spec(spec)
     T, B, L, H = cfg.seq_len, cfg.batch_size, cfg.num_layers, cfg.hidden_size
     math = cell_math(spec["cell"], spec["activation"])
     weights = [{k: t.detach() for k, t in layer_weights(model, k).items()} for k in range(L)]
 
     # the loss reaches h_T only (v (P,) or (B, P)), or every h_t (v (T, B, P), a sequence-to-sequence loss)
-    e_top = _external_gradient(v, T, B)
+    e_top = external_gradient(v, T, B)
     loss, hs, grad_x_full, grad_aug, grad_out = _augmented_backward(spec, math, weights, x, [None] * (L - 1) + [e_top])
 
     # Per layer, top down: forward quantities and the total dL/dh_t.
@@ -254,11 +228,11 @@ def _probe(cfg, model, inputs, readout, paths=True, keep_path_vectors=False) -> 
         e = e_top if k == L - 1 else grad_out[k]
         back = math.backward(fwd, e, grad_aug[k], weights[k]["weight_hh"], weights[k].get("weight_hr"))
         layer_grads[k] = back.grad_h
-        # seed 003's split of step t's gradient into its paths (models/paths.py); norms only, unless asked
+        # Arbel's split of step t's gradient into its paths (models/paths.py); norms only, unless asked
         # (not split for a projected LSTM, whose W_hh is (4H, P); a sequence loss reaches the top layer from above)
         names, vectors = ((), None) if spec["proj_size"] or not paths else path_vectors(
             spec["cell"], fwd, back, weights[k]["weight_hh"], None if k == L - 1 and v.dim() < 3 else e)
-        path_layers[k] = {} if vectors is None else dict(zip(names, _norm(vectors)))  # one norm op for all K
+        path_layers[k] = {} if vectors is None else dict(zip(names, norm(vectors)))  # one norm op for all K
         vector_layers[k] = dict(zip(names, vectors)) if keep_path_vectors else None
         if k == L - 1:
             fwd_top, back_top = fwd, back
@@ -267,7 +241,9 @@ def _probe(cfg, model, inputs, readout, paths=True, keep_path_vectors=False) -> 
 
     # sum of T sub-gradients: dL/dW_hh = sum_t C_t, C_t = sum_b delta_t^(b) h_{t-1}^(b)T;
     # ||C_t||_F^2 = sum_{b,b'} (delta_b . delta_b')(h_b . h_b') without forming C_t.
-    grad_w_steps = _step_contribution_norms(back0.delta_h, h_prev0)
+    # IndRNN: only diag(W_hh) = u is a weight, its piece sum_b delta_t^(b) ⊙ h_{t-1}^(b) (H,).
+    delta0, other0 = (back0.delta_h * h_prev0, None) if indrnn else (back0.delta_h, h_prev0)
+    grad_w_steps = norm(delta0.sum(1)) if indrnn else step_contribution_norms(delta0, other0)
 
     w_top = weights[-1]["weight_hh"]
     bound = None
@@ -277,12 +253,12 @@ def _probe(cfg, model, inputs, readout, paths=True, keep_path_vectors=False) -> 
         with np.errstate(over="ignore"):
             bound = np.power(gamma * w_norm, np.arange(T - 1, -1, -1, dtype=np.float64))
 
-    norms = [_norm(g) for g in layer_grads]  # (T, B) each, bottom layer first
-    grad_c = None if back_top.grad_c is None else _norm(back_top.grad_c)
-    nonfinite = _first_nonfinite(hs, last=False)
+    norms = [norm(g) for g in layer_grads]  # (T, B) each, bottom layer first
+    grad_c = None if back_top.grad_c is None else norm(back_top.grad_c)
+    nonfinite = first_nonfinite(hs, last=False)
     stage = "forward" if nonfinite is not None else None
     if nonfinite is None:
-        nonfinite = _first_nonfinite(norms + ([grad_c] if grad_c is not None else []), last=True)
+        nonfinite = first_nonfinite(norms + ([grad_c] if grad_c is not None else []), last=True)
         stage = "backward" if nonfinite is not None else None
 
     def bt(a):  # (T, B, ...) -> numpy (B, T, ...)
@@ -304,7 +280,7 @@ def _probe(cfg, model, inputs, readout, paths=True, keep_path_vectors=False) -> 
         grad_h_layers=np.stack([bt(n) for n in norms]),
         grad_h_units=bt(grad_top.abs()),
         grad_c=None if grad_c is None else bt(grad_c),
-        grad_x=bt(_norm(grad_x_full)),
+        grad_x=bt(norm(grad_x_full)),
         grad_w_steps=grad_w_steps.numpy(),
         gates={name: bt(g) for name, g in fwd_top["gates"].items()},
         grad_paths={name: bt(n) for name, n in path_layers[-1].items()},
@@ -314,7 +290,16 @@ def _probe(cfg, model, inputs, readout, paths=True, keep_path_vectors=False) -> 
         bound=bound,
         nonfinite=nonfinite,
         nonfinite_stage=stage,
-        _delta_h0=back0.delta_h,
-        _h_prev0=h_prev0,
-        _jacobian_inputs=(w_top, fwd_top),  # jacobian_norm is computed from these on first access
+        _delta_h0=delta0,
+        _h_prev0=other0,
+        # jacobian_norm is computed from these on first access; IndRNN's diag(u phi'(a_t)) has norm max_j |u_j phi'_tj|
+        _jacobian_inputs=None if indrnn else (w_top, fwd_top),
+        _jacobian_norm=_diagonal_norms(w_top.diagonal() * fwd_top["phi_prime"]) if indrnn else None,
     )
+
+
+def _diagonal_norms(d: torch.Tensor) -> np.ndarray:
+    """(T,) batch mean of ||diag(d_t^(b))||_2 = max_j |d_tj^(b)|, d (T, B, H): exact, read-only."""
+    norms = d.abs().amax(-1).double().mean(1).numpy()
+    norms.flags.writeable = False
+    return norms

@@ -1,6 +1,7 @@
 """`ProbeResult`: what `probe()` returns. Plain arrays, no computation beyond serialisation.
 
 Shapes use B = batch, T = seq_len, H = hidden_size, L = num_layers, G = gate blocks (1, 4, 3).
+For the LRU every (B, T, H) array is the real view [Re h_t ; Im h_t] of its complex state (models.diagonal).
 Analysis arrays are numpy: norms in float64 (a norm of finite float32 values must not overflow),
 per-unit arrays in the probe's dtype; `model`, `inputs` and
 `readout` are the torch objects the numbers were computed from, so they can be re-run.
@@ -45,19 +46,24 @@ class ProbeResult:
     grad_h_units: np.ndarray  # (B, T, H) |dL_b/dh_t| per hidden unit, top layer
     grad_c: np.ndarray | None  # (B, T) ||dL_b/dc_t|| (LSTM, top layer), else None
     grad_x: np.ndarray  # (B, T) ||dL_b/dx_t||
-    grad_w_steps: np.ndarray  # (T,) ||step t's contribution to dL/dW_hh (layer 0)||_F
-    gates: dict[str, np.ndarray]  # name -> (B, T, H), top layer; {} for the vanilla RNN
-    bound: np.ndarray | None  # (T,) vanilla RNN: (gamma ||W_hh||_2)^(T-t), top layer; else None
+    # (T,) ||step t's contribution to dL/d(layer 0's recurrent weights)||: W_hh; IndRNN u; LRU (nu_log, theta_log);
+    # minGRU W_z, minLSTM W_f and W_i (the rows that set a_t): RECURRENT_WEIGHTS in models.config
+    grad_w_steps: np.ndarray
+    gates: dict[str, np.ndarray]  # name -> (B, T, H), top layer; {} for the vanilla RNN, IndRNN and the LRU
+    # (T,) vanilla RNN and IndRNN: (gamma ||W_hh||_2)^(T-t) (IndRNN: gamma max|u|), LRU max|lambda|^(T-t), top layer; else None
+    bound: np.ndarray | None
     # models/paths.py: name -> (B, T) ||step t's contribution to dL_b/dc_{t-1} (LSTM) or dL_b/dh_{t-1}||, top layer
     grad_paths: dict[str, np.ndarray] = field(default_factory=dict)
     grad_paths_layers: list[dict[str, np.ndarray]] = field(default_factory=list)  # the same per layer, bottom first
-    grad_highway: np.ndarray | None = None  # (B, T) ||prod f * dL/dc_T|| (LSTM), ||prod z * dL/dh_T|| (GRU); RNN None
+    # (B, T) ||prod f * dL/dc_T|| (LSTM), ||prod z * dL/dh_T|| (GRU); None for the RNN and for the diagonal cells,
+    # whose one path is the whole recurrence (grad_h itself)
+    grad_highway: np.ndarray | None = None
     path_vectors: list[dict[str, np.ndarray]] | None = None  # per layer name -> (B, T, H), if probe(keep_path_vectors=True)
     nonfinite: int | None = None  # first timestep (0-based) where a value overflowed, else None
     nonfinite_stage: str | None = None  # "forward" (h_t overflowed) or "backward" (a gradient did)
     # Layer 0's per-step factors of dL/dW_hh = sum_t delta_t^T h_{t-1}; see w_hh_contributions().
     _delta_h0: torch.Tensor | None = field(default=None, repr=False)  # (T, B, G*H)
-    _h_prev0: torch.Tensor | None = field(default=None, repr=False)  # (T, B, H)
+    _h_prev0: torch.Tensor | None = field(default=None, repr=False)  # (T, B, H); None: C_t = sum_b delta_t^(b)
     # Top layer's W_hh and element-wise forward quantities (models.recurrence), for jacobian_norm
     _jacobian_inputs: tuple | None = field(default=None, repr=False)
     _jacobian_norm: np.ndarray | None = field(default=None, repr=False)
@@ -110,9 +116,13 @@ class ProbeResult:
 
     def w_hh_contributions(self) -> torch.Tensor:
         """(T, G*H, H): C_t = sum_b delta_t^(b) h_{t-1}^(b)T, so sum_t C_t = dL/dW_hh_l0 (L = sum_b L_b).
+        The newer cells' recurrent weights (see grad_w_steps): minGRU (T, H, I) for W_z, minLSTM (T, 2H, I) for
+        [W_f; W_i] (their rows of weight_ih_l0), IndRNN (T, H) for u_l0, LRU (T, H) for [nu_log_l0, theta_log_l0].
 
         Materialises T*G*H*H values: meant for checks on small sizes.
         """
+        if self._h_prev0 is None:
+            return self._delta_h0.sum(1)
         return torch.einsum("tbg,tbh->tgh", self._delta_h0, self._h_prev0)
 
     def to_dict(self) -> dict:

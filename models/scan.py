@@ -3,7 +3,9 @@
 Three places in the probe need one: the LSTM's cell state c_t = f_t c_{t-1} + i_t g_t (forward),
 its gradient dL/dc_t = (dL/dh_t) o_t tanh'(c_t) + f_{t+1} dL/dc_{t+1} (backward), and the GRU's
 dL/dh_t = b_t + z_{t+1} dL/dh_{t+1} (backward); `models.paths.highway` is a fourth, in float64.
-Every decay here is a sigmoid in [0, 1], so the running products cannot overflow.
+Every decay there is a sigmoid in [0, 1], so the running products cannot overflow. `diagonal_recurrence`
+is the same scan as a differentiable op (complex too): the forward of the newer cells (minGRU, minLSTM,
+LRU), whose decays are in [0, 1] (gates) or inside the unit disc (the LRU's lambda).
 
 The T steps are cut into n chunks of c ~ sqrt(T / 2) steps. One Python loop over the c positions
 runs all n chunks' recurrences side by side (each chunk starting from 0, with its running decay
@@ -70,3 +72,33 @@ def shift_down(x: torch.Tensor, first: torch.Tensor | None = None) -> torch.Tens
     """out_t = x_{t-1}, out_0 = first (zeros by default): the previous state."""
     first = torch.zeros_like(x[:1]) if first is None else first.unsqueeze(0)
     return torch.cat([first, x[:-1]])
+
+
+class _DiagonalRecurrence(torch.autograd.Function):
+    """h_t = a_t * h_{t-1} + b_t, h_{-1} = h0, with its exact backward as one reverse scan.
+
+    With g_t = dL/dh_t (total: g_t = dL/dh_t|outside + conj(a_{t+1}) g_{t+1}, PyTorch's convention for
+    complex tensors): dL/db_t = g_t, dL/da_t = g_t * conj(h_{t-1}), dL/dh0 = conj(a_0) g_0.
+    """
+
+    @staticmethod
+    def forward(ctx, a, b, h0):
+        drive = b if h0 is None else torch.cat([(b[0] + a[0] * h0).unsqueeze(0), b[1:]])  # h0 enters through a_0
+        h = linear_scan(a, drive)
+        ctx.save_for_backward(a, h, h0)
+        return h
+
+    @staticmethod
+    def backward(ctx, grad_h):
+        a, h, h0 = ctx.saved_tensors
+        g = reverse_linear_scan(a.conj(), grad_h)  # (T, ...) dL/dh_t, total
+        grad_a = g * shift_down(h, h0).conj() if ctx.needs_input_grad[0] else None
+        grad_h0 = a[0].conj() * g[0] if h0 is not None and ctx.needs_input_grad[2] else None
+        return grad_a, g, grad_h0
+
+
+def diagonal_recurrence(a: torch.Tensor, b: torch.Tensor, h0: torch.Tensor | None = None) -> torch.Tensor:
+    """h_t = a_t * h_{t-1} + b_t along dim 0 (element-wise, real or complex), h_{-1} = h0 (zeros if None),
+    differentiable in a, b and h0 by one reverse scan. a broadcasts to b's shape (T, B, N); h0 (B, N).
+    -> h (T, B, N)."""
+    return _DiagonalRecurrence.apply(a.expand_as(b), b, h0)

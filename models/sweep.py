@@ -13,7 +13,7 @@ A row holds every ProbeConfig field (the swept ones vary) and, from the batch me
 - growth_per_step_max = max over samples b and t < T of log10(||dL_b/dh_t||) / (T - t), the steepest
   average growth per step seen from T: Pascanu et al. 2013's bound says <= log10(gamma ||W_hh||);
 - the same three for the LSTM's ||dL_b/dc_t|| (`*_c`, NaN for other cells);
-- gamma_w_norm = gamma ||W_hh||_2 of the top layer (vanilla RNN; NaN otherwise);
+- gamma_w_norm = gamma ||W_hh||_2 of the top layer (vanilla RNN, and IndRNN: gamma max|u|; NaN otherwise);
 - nonfinite = the probe's first non-finite timestep (0-based), -1 if none.
 No per-config arrays are kept: a sweep's memory does not grow with T x B.
 
@@ -42,8 +42,8 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .cells import ACTIVATION_GAMMA
-from .config import (LIMITS, SWEEP_AXES, SWEEP_MAX_COST, SWEEP_MAX_POINTS, SWEEP_MAX_SEEDS,
+from .cells import ACTIVATION_GAMMA, layer_weights
+from .config import (CELL_CONTROLS, LIMITS, SWEEP_AXES, SWEEP_MAX_COST, SWEEP_MAX_POINTS, SWEEP_MAX_SEEDS,
                      ProbeConfig)
 from .probe import probe
 from .result import ProbeResult
@@ -55,8 +55,8 @@ CONFIG_COLUMNS = tuple(f.name for f in dataclasses.fields(ProbeConfig))
 SUMMARY_COLUMNS = ("log10_grad_first", "horizon", "decay_per_step", "growth_per_step_max",
                    "log10_grad_c_first", "horizon_c", "decay_per_step_c", "gamma_w_norm", "nonfinite")
 INT_SUMMARIES = ("horizon", "horizon_c", "nonfinite")  # horizon_c is -1 for cells without a cell state
-# Fields a cell never reads: points that differ only there share one probe.
-IGNORED = {"rnn": ("forget_bias",), "lstm": ("activation",), "gru": ("forget_bias", "activation")}
+# Fields a cell never reads (None in models.config.CELL_CONTROLS): points that differ only there share one probe.
+IGNORED = {cell: tuple(f for f, meaning in controls.items() if meaning is None) for cell, controls in CELL_CONTROLS.items()}
 _DEFAULTS = ProbeConfig()
 
 
@@ -100,8 +100,8 @@ def summarise(r: ProbeResult) -> dict:
            "gamma_w_norm": math.nan, "nonfinite": -1 if r.nonfinite is None else int(r.nonfinite)}
     if r.grad_c is not None:
         row["log10_grad_c_first"], row["horizon_c"], row["decay_per_step_c"] = curve_summary(r.grad_c.mean(0))
-    if r.config.cell == "rnn":
-        w_hh = getattr(r.model, f"weight_hh_l{r.config.num_layers - 1}").detach().double()
+    if r.config.cell in ("rnn", "indrnn"):  # IndRNN: W_hh = diag(u), so gamma max|u|
+        w_hh = layer_weights(r.model, r.config.num_layers - 1)["weight_hh"].detach().double()
         row["gamma_w_norm"] = ACTIVATION_GAMMA[r.config.activation] * torch.linalg.matrix_norm(w_hh, 2).item()
     return row
 

@@ -40,7 +40,7 @@ def adding_batch(n: int, seq_len: int, gen: torch.Generator) -> tuple[torch.Tens
 
 
 def recall_batch(n: int, seq_len: int, num_classes: int, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-    """Long-range recall ("I grew up in France ... I speak fluent ___", seed 000).
+    """Long-range recall ("I grew up in France ... I speak fluent ___", from “从 RNN 到 LSTM”).
 
     Tokens s_0 ~ U{0..K-1} (the symbol to remember), s_1..s_{T-2} ~ U{0..K-1} (distractors from the
     same alphabet), s_{T-1} = K (the query). x_t = one_hot(s_t, K + 1), y = s_0  -> x (T, n, K+1), y (n,).
@@ -53,16 +53,16 @@ def recall_batch(n: int, seq_len: int, num_classes: int, gen: torch.Generator) -
 
 
 def sine_series(positions: torch.Tensor, noise: float, gen: torch.Generator) -> torch.Tensor:
-    """Seed 001's curve: y = 3 sin x + cos 5x + noise * N(0, 1) + 6, at the given positions."""
+    """The curve of “LSTM-循环神经网络(下)”: y = 3 sin x + cos 5x + noise * N(0, 1) + 6, at the given positions."""
     eps = torch.randn(positions.shape, generator=gen, dtype=torch.float64)
     return 3 * torch.sin(positions) + torch.cos(5 * positions) + noise * eps + 6
 
 
 def sine_batch(n: int, seq_len: int, gen: torch.Generator, noise: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
-    """Windowed forecasting of seed 001's series: positions x_0 + k, k = 0..T, x_0 ~ U(0, 2 pi).
+    """Windowed forecasting of “LSTM-循环神经网络(下)”'s series: positions x_0 + k, k = 0..T, x_0 ~ U(0, 2 pi).
 
     The window y_0..y_{T-1} predicts y_T. Values are standardised, z = (y - 6) / sqrt(5 + noise^2)
-    (the series' mean and std: Var 3 sin = 4.5, Var cos 5x = 0.5), as the seed's BatchNorm does
+    (the series' mean and std: Var 3 sin = 4.5, Var cos 5x = 0.5), as the tutorial's BatchNorm does
     -> x (T, n, 1), y (n,). Predicting 0 gives MSE 1; the noise alone leaves noise^2 / (5 + noise^2).
     """
     start = torch.rand(n, generator=gen, dtype=torch.float64) * 2 * math.pi

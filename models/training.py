@@ -1,6 +1,7 @@
-"""Train RNN, LSTM and GRU side by side on one task, recording how the gradient flow changes.
+"""Train RNN, LSTM and GRU (or any cell of models.config.CELLS, or the RNN with W_hh kept orthogonal) side by
+side on one task, recording how the gradient flow changes.
 
-`Trainer(cfg).run(on_step, stop)` trains `build_model` + a linear head per cell with Adam, on the
+`Trainer(cfg).run(on_step, stop)` trains `build_model` + a head (`models.nets.Net`) per cell with Adam, on the
 *same* batches (one seeded stream), optionally clipping the gradient norm. Per step it records the
 loss, the task metric and the raw (pre-clipping) gradient norm; every `snapshot_every` steps the
 gradient-flow snapshot ||dL_b/dh_t|| on a fixed set of samples. It reports through
@@ -21,7 +22,9 @@ import torch
 from torch import nn
 
 from .cells import build_model
-from .config import CELLS, INITS, ProbeConfig
+from .indrnn import IndRNN
+from .config import ACTIVATIONS, CLASSIC_CELLS, INITS, ProbeConfig
+from .nets import AUTO_ACTIVATION, DEFAULT_ACTIVATION, HEADS, TRAIN_CELLS, Net, base_cell, keep_orthogonal
 from .probe import probe
 from .tasks import ADDING_TOLERANCE, Task, make_task
 
@@ -41,7 +44,7 @@ class TrainConfig:
     """One training run of several cells. Frozen and hashable; ValueError names the value to change."""
 
     task: str = "adding"  # adding | recall | sine | series
-    cells: tuple[str, ...] = CELLS  # trained side by side on identical batches
+    cells: tuple[str, ...] = CLASSIC_CELLS  # trained side by side on identical batches (models.nets.TRAIN_CELLS)
     seq_len: int = 50  # T, the dependency length
     hidden_size: int = 64  # H
     num_layers: int = 1
@@ -51,9 +54,11 @@ class TrainConfig:
     clip: bool = True  # clip the total gradient norm to clip_value
     clip_value: float = 1.0
     init: str = "pytorch"  # nn.LSTM's own U(-1/sqrt(H), 1/sqrt(H)), see models.cells.init_weights
-    forget_bias: float = 1.0  # LSTM: total forget-gate bias at initialisation
+    forget_bias: float = 1.0  # LSTM: total forget-gate bias at initialisation; minGRU, minLSTM: their gate bias
+    activation: str = AUTO_ACTIVATION  # RNN and IndRNN phi, LRU between layers; "auto": tanh, IndRNN relu
+    head: str = "linear"  # linear | mlp (models.nets.Net)
     num_classes: int = 8  # recall: K symbols, chance 1/K
-    noise: float = 1.0  # sine: std of the seed's N(0, 1) noise
+    noise: float = 1.0  # sine: std of the N(0, 1) noise of “LSTM-循环神经网络(下)”'s series
     snapshot_every: int = 25  # gradient-flow snapshot every k steps (and at step 0 and the end)
     snapshot_samples: int = 8  # fixed samples the snapshot averages over
     max_seconds: float = 60.0
@@ -61,10 +66,13 @@ class TrainConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        if not self.cells or any(c not in CELLS for c in self.cells) or len(set(self.cells)) != len(self.cells):
-            raise ValueError(f"cells={self.cells!r} must be distinct names from {', '.join(CELLS)}")
-        if self.init not in INITS:
-            raise ValueError(f"init={self.init!r} is not one of {', '.join(INITS)}")
+        if not self.cells or any(c not in TRAIN_CELLS for c in self.cells) or len(set(self.cells)) != len(self.cells):
+            raise ValueError(f"cells={self.cells!r} must be distinct names from {', '.join(TRAIN_CELLS)}")
+        for name, allowed in (("init", INITS), ("activation", (AUTO_ACTIVATION,) + ACTIVATIONS), ("head", HEADS)):
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name}={getattr(self, name)!r} is not one of {', '.join(allowed)}")
+        if "lru" in self.cells and self.hidden_size % 2:
+            raise ValueError(f"hidden_size={self.hidden_size}: the LRU needs an even hidden size (H/2 complex units)")
         for name, (lo, hi) in LIMITS.items():
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
@@ -82,9 +90,11 @@ class TrainConfig:
 
     def probe_config(self, cell: str, input_size: int) -> ProbeConfig:
         """The engine's config for one cell's recurrent module (batch = the snapshot samples)."""
+        cell = base_cell(cell)
+        activation = DEFAULT_ACTIVATION.get(cell, "tanh") if self.activation == AUTO_ACTIVATION else self.activation
         return ProbeConfig(cell=cell, seq_len=self.seq_len, hidden_size=self.hidden_size, input_size=input_size,
                            num_layers=self.num_layers, init=self.init, forget_bias=self.forget_bias,
-                           batch_size=self.snapshot_samples, seed=self.seed)
+                           activation=activation, batch_size=self.snapshot_samples, seed=self.seed)
 
     def replace(self, **changes) -> "TrainConfig":
         return dataclasses.replace(self, **changes)
@@ -95,29 +105,19 @@ PRESETS = {
     # The lesson: RNN stays at the baseline 1/6, GRU then LSTM (forget bias 1) solve it.
     "adding": TrainConfig(task="adding", seq_len=50, hidden_size=64, batch_size=64, steps=1500, lr=3e-3,
                           clip=True, clip_value=1.0, max_seconds=60.0),
-    # The contrast: a short-range task (seed 001) that every cell learns, down to the noise floor.
+    # The contrast: a short-range task (“LSTM-循环神经网络(下)”'s series) that every cell learns, down to the noise floor.
     "sine": TrainConfig(task="sine", seq_len=10, hidden_size=32, batch_size=64, steps=500, lr=3e-3, max_seconds=60.0),
     # Not the textbook picture: only the LSTM leaves chance, and how far depends on the seed (README).
     "recall": TrainConfig(task="recall", seq_len=20, hidden_size=64, batch_size=64, steps=1500, lr=1e-3,
                           max_seconds=60.0),
+    # After the LSTM, on the lesson's adding problem: which of the newer cells learn it, and the one-layer LRU that cannot.
+    "after_lstm": TrainConfig(task="adding", cells=("lstm", "mingru", "minlstm", "indrnn", "lru"), seq_len=50,
+                              hidden_size=64, batch_size=64, steps=1500, lr=3e-3, clip=True, clip_value=1.0,
+                              max_seconds=120.0),
+    # W_hh kept orthogonal while it learns (Arjovsky et al. 2016's line) beside the plain tanh RNN.
+    "orthogonal": TrainConfig(task="adding", cells=("rnn", "rnn_orthogonal"), seq_len=50, hidden_size=64,
+                              batch_size=64, steps=1500, lr=3e-3, clip=True, clip_value=1.0, max_seconds=60.0),
 }
-
-
-class Net(nn.Module):
-    """y = W h_T + b on top of the recurrent module: x (T, B, I) -> (B, K) or (B,) for regression."""
-
-    def __init__(self, rnn: nn.Module, output_size: int, gen: torch.Generator):
-        super().__init__()
-        self.rnn, self.head = rnn, nn.Linear(rnn.hidden_size, output_size)
-        bound = 1 / math.sqrt(rnn.hidden_size)  # nn.Linear's default range, drawn from our seed
-        with torch.no_grad():
-            self.head.weight.copy_((torch.rand(self.head.weight.shape, generator=gen) * 2 - 1) * bound)
-            self.head.bias.zero_()
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out, _ = self.rnn(x)  # (T, B, H)
-        y = self.head(out[-1])  # (B, K)
-        return y.squeeze(-1) if y.shape[-1] == 1 else y
 
 
 def task_loss(task: Task, pred: torch.Tensor, y: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
@@ -168,7 +168,10 @@ class Trainer:
     def initial_net(self, cell: str) -> Net:
         """The cell's network exactly as training starts it (rebuilt from the seed)."""
         rnn = build_model(self.cfg.probe_config(cell, self.task.input_size))
-        return Net(rnn, self.task.output_size, torch.Generator().manual_seed(self.cfg.seed + HEAD_SEED_OFFSET))
+        if cell == "rnn_orthogonal":
+            keep_orthogonal(rnn)
+        return Net(rnn, self.task.output_size, torch.Generator().manual_seed(self.cfg.seed + HEAD_SEED_OFFSET),
+                   self.cfg.head)
 
     def snapshot(self, cell: str) -> np.ndarray:
         """(T,): mean over the fixed samples of ||dL_b/dh_t||, L_b the task loss of sample b."""
@@ -200,6 +203,8 @@ class Trainer:
             if self.cfg.clip:
                 torch.nn.utils.clip_grads_with_norm_(params, self.cfg.clip_value, norm)
             opt.step()
+            if isinstance(net.rnn, IndRNN):
+                net.rnn.constrain_(self.cfg.seq_len)  # Li et al. 2018: |u_j| <= 2^(1/T)
         with torch.no_grad():
             metric = task_metric(self.task, pred.detach(), y)
         with self._lock:

@@ -202,14 +202,14 @@ def test_language_switch_translates_the_page():
     assert at.query_params["language"] == "zh"
 
 
-def test_worked_examples_show_the_seed_numbers():
+def test_worked_examples_show_the_tutorials_numbers():
     at = run_app()
     toy = next(df.value for df in at.dataframe if "o_t" in df.value.columns)
     assert list(toy["o_t"]) == ["[4.0, 4.0]", "[12.0, 12.0]", "[32.0, 32.0]"]
     counts = next(df.value for df in at.dataframe if "PyTorch" in df.value.columns)
     lstm = counts[counts["cell"] == "LSTM"].iloc[0]
     n, m = 32, 1
-    assert lstm["seed: G(n(m+n)+n)"] == 4 * (n * (m + n) + n) and lstm["PyTorch"] == 4 * (n * (m + n) + 2 * n)
+    assert lstm["one bias per gate: G(n(m+n)+n)"] == 4 * (n * (m + n) + n) and lstm["PyTorch"] == 4 * (n * (m + n) + 2 * n)
     _, y = line(chart(at, "0.8^k"), "0.8^k")
     assert y[-1] == pytest.approx(0.8 ** 50)
 

@@ -1,4 +1,4 @@
-"""Cells keep PyTorch's layout; initialisation does what its docstring says; the seed's counts."""
+"""Cells keep PyTorch's layout; initialisation does what its docstring says; the tutorial's counts."""
 import pytest
 import torch
 
@@ -79,7 +79,7 @@ def test_building_does_not_touch_global_rng():
 
 @pytest.mark.parametrize("m,n", [(1, 1), (10, 20), (128, 64)])
 def test_lstm_parameter_counts_match_the_seed_and_pytorch(m, n):
-    """Seed 000: 4(n(m+n)+n). PyTorch keeps b_ih and b_hh: 4(n(m+n)+2n)."""
+    """“从 RNN 到 LSTM”: 4(n(m+n)+n). PyTorch keeps b_ih and b_hh: 4(n(m+n)+2n)."""
     assert seed_parameter_count("lstm", m, n) == 4 * (n * (m + n) + n)
     assert parameter_count(torch.nn.LSTM(m, n)) == 4 * (n * (m + n) + 2 * n)
     assert parameter_count(build_model(ProbeConfig(cell="lstm", input_size=m, hidden_size=n))) == 4 * (n * (m + n) + 2 * n)

@@ -36,3 +36,14 @@ def test_help_documents_every_option():
     for flag in ("--cell", "--seq-len", "--hidden-size", "--input-size", "--num-layers", "--weight-scale", "--init",
                  "--activation", "--forget-bias", "--input-scale", "--batch-size", "--seed", "--dtype", "--out"):
         assert flag in proc.stdout
+
+
+def test_probe_help_says_what_the_controls_drive_in_the_newer_cells(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "models", "probe", "--help"], capture_output=True, text=True).stdout
+    assert "lru: weight-scale: top of the |λ| ring" in out and "mingru: weight-scale: -" in out
+    proc = subprocess.run([sys.executable, "-m", "models", "probe", "--cell", "lru", "--seq-len", "20", "--hidden-size",
+                           "8", "--out", str(tmp_path)], capture_output=True, text=True)
+    assert proc.returncode == 0 and (tmp_path / "probe.json").exists()
+    bad = subprocess.run([sys.executable, "-m", "models", "probe", "--cell", "lru", "--hidden-size", "7", "--out",
+                          str(tmp_path)], capture_output=True, text=True)
+    assert bad.returncode == 2 and "must be even" in bad.stderr

@@ -1,5 +1,6 @@
 """The lesson page in AppTest: every chapter renders, its knobs change the figure and the URL, and its reveal
-agrees with the data, checked against an independent computation (a formula, the seed's example, plain autograd).
+agrees with the data, checked against an independent computation (a formula, a tutorial's worked example, plain
+autograd, the one-unit RNN of tests/test_wall.py in plain Python).
 """
 import json
 import re
@@ -38,12 +39,17 @@ def trace(s: dict, name: str) -> dict:
 
 
 def reveal(at: AppTest) -> str:
-    (box,) = at.expander
+    (box,) = [e for e in at.expander if e.label.startswith(("Reveal", "揭晓答案"))]
     return box.markdown[0].value
 
 
-def numbers(text: str) -> list[float]:
-    return [float(x.replace(",", "")) for x in re.findall(r"-?\d[\d,]*\.?\d*(?:e[+-]?\d+)?", text)]
+NUMBER = r"(\$?-?\d[\d,]*\.?\d*(?:\\times 10\^\{-?\d+\})?\$?)"  # 0.0143, 1,088 or $1.43\times 10^{-5}$
+
+
+def value(text: str) -> float:
+    """A number as the reveals write it: plain digits or $m\times 10^{k}$."""
+    m = re.fullmatch(r"\$?(-?[\d,]*\.?\d*)(?:\\times 10\^\{(-?\d+)\})?\$?", text.strip())
+    return float(m.group(1).replace(",", "")) * 10.0 ** int(m.group(2) or 0)
 
 
 def knob(at: AppTest, name: str):
@@ -69,8 +75,8 @@ def test_every_chapter_renders_one_figure_and_a_reveal(number):
 def test_chapter_1_reveal_is_the_seed_toy_rnn():
     at = lesson(chapter=1)
     s = spec(at)
-    assert list(decode(trace(s, "o_t")["y"])) == [4, 12, 32]  # seed 002: [4,4], [12,12], [32,32]
-    assert reveal(at).startswith("o_3 = [32, 32]")
+    assert list(decode(trace(s, "o_t")["y"])) == [4, 12, 32]  # “史上最详细循环神经网络讲解”: [4,4], [12,12], [32,32]
+    assert reveal(at).startswith("$o_3 = [32, 32]$")
     knob(at, "step").set_value(2).run()
     y = decode(trace(spec(at), "o_t")["y"])
     assert y[:2].tolist() == [4, 12] and np.isnan(y[2]) and at.query_params["step"] == "2"
@@ -79,9 +85,10 @@ def test_chapter_1_reveal_is_the_seed_toy_rnn():
 def test_chapter_2_linear_rnn_gives_the_seeds_power_and_the_reveal_says_so():
     at = lesson(chapter=2, activation="linear", weight_scale="0.8")
     y = decode(trace(spec(at), "RNN ||dL/dh_t||")["y"])
-    assert y[0] == pytest.approx(0.8 ** 50, rel=1e-5)  # t = 1 is 50 steps before the loss: seed 000's 0.8^50
+    assert y[0] == pytest.approx(0.8 ** 50, rel=1e-5)  # t = 1 is 50 steps before the loss: “从 RNN 到 LSTM”'s 0.8^50
     text = reveal(at)
-    g09, g11 = (float(x) for x in re.search(r"is ([\d.e+-]+) at \|\|W_hh\|\| = 0.9 and ([\d.e+-]+) at 1.1", text).groups())
+    g09, g11 = (value(x) for x in re.search(rf"is {NUMBER} at \$\\lVert W_{{hh}}\\rVert = 0.9\$ and {NUMBER} at 1.1",
+                                             text).groups())
     assert text.startswith("It rises") and g09 == pytest.approx(0.9 ** 50, rel=1e-2) and g11 == pytest.approx(1.1 ** 50, rel=1e-2)
     knob(at, "weight_scale").set_value(1.1).run()
     assert decode(trace(spec(at), "RNN ||dL/dh_t||")["y"])[0] == pytest.approx(1.1 ** 50, rel=1e-4)
@@ -98,14 +105,40 @@ def test_chapter_3_clipping_factor_matches_plain_autograd():
     (g,) = torch.autograd.grad(loss, w)
     total = float(g.norm())
     text = reveal(at)
-    assert float(re.search(r"\|\|g\|\| = ([\d.e+-]+)", text).group(1)) == pytest.approx(total, rel=1e-3)
-    factor = float(re.search(r"same factor ([\d.e+-]+)", text).group(1))
-    assert factor == pytest.approx(1.0 / total, rel=1e-3)
+    factor = value(re.search(rf"scaled by {NUMBER}, so", text).group(1))
+    assert factor == pytest.approx(1.0 / total, rel=2e-3)  # tau = 1, printed to 3 digits
     s = spec(at)
-    before, after = (decode(t["y"]) for t in s["data"][:2])
+    before, after = (decode(t["y"]) for t in s["data"] if t.get("xaxis") == "x2")
     np.testing.assert_allclose(after / before, 1.0 / total, rtol=1e-3)  # every piece scaled alike
+    ratio = re.search(rf"is {NUMBER} before and {NUMBER} after", text).groups()
+    assert value(ratio[0]) == value(ratio[1]) == pytest.approx(before[0] / before[-1], rel=1e-3)  # C_2 / C_T
     knob(at, "clip").set_value(1000.0).run()
-    assert not np.allclose(decode(spec(at)["data"][1]["y"]), after)
+    assert not np.allclose([decode(t["y"]) for t in spec(at)["data"] if t.get("xaxis") == "x2"][1], after)
+
+
+def test_chapter_3_wall_is_the_one_unit_rnn_computed_independently():
+    from tests.test_wall import reference, reference_descent
+    from models import wall
+    at = lesson(chapter=3, clip=0.3)
+    s, text = spec(at), reveal(at)
+    contour = s["data"][0]
+    w, b = decode(contour["x"]), decode(contour["y"])
+    z = decode(contour["z"]).reshape(b.size, w.size)  # plotly writes the 2-d array flat, with its shape
+    assert contour["z"]["shape"].replace(" ", "") == f"{b.size},{w.size}"
+    for i, j in ((0, 0), (40, 60), (90, 120), (b.size - 1, w.size - 1)):  # log10 E from plain Python
+        e = reference(float(w[j]), float(b[i]))[0]
+        assert z[i, j] == pytest.approx(np.log10(max(e, 1e-4)), abs=1e-5)
+    plain = np.array(reference_descent(wall.START, wall.LR, wall.STEPS_SHOWN, np.inf))
+    runs = [t for t in s["data"] if t.get("mode") == "lines+markers"]
+    np.testing.assert_allclose(np.c_[decode(runs[0]["x"]), decode(runs[0]["y"])][:20], plain[:20], rtol=1e-9)
+    jumps = np.linalg.norm(np.diff(plain, axis=0), axis=1)
+    k = int(jumps.argmax())
+    assert f"after {k} steps the run stands on the wall" in text
+    assert f"to $({plain[k + 1][0]:.2f}, {plain[k + 1][1]:.2f})$" in text
+    assert f"the error stays at {reference(*plain[-1])[0]:.2g}" in text
+    clipped = np.array(reference_descent(wall.START, wall.LR, 19, 0.3))
+    np.testing.assert_allclose(np.c_[decode(runs[1]["x"]), decode(runs[1]["y"])][:20], clipped, rtol=1e-9)
+    assert at.query_params["clip"] == "0.3"
 
 
 def test_chapter_4_reveal_reads_the_curves():
@@ -154,6 +187,7 @@ def test_chapter_6_reveal_is_the_share_of_the_drawn_terms():
     steps = decode(s["data"][0]["y"])  # ||C_t|| for t = 2..100 (C_1 = 0)
     share = steps[-10:].sum() / steps.sum()
     assert f"give {share:.0%} of the sum" in reveal(at)
+    assert knob(at, "cell").options == ["RNN", "LSTM"]  # the display names, not rnn/lstm
     knob(at, "cell").set_value("lstm").run()
     s2 = spec(at)
     assert s2["data"][0]["name"] == "LSTM" and at.query_params["cell"] == "lstm"
@@ -174,7 +208,7 @@ def test_chapter_9_counts_are_the_formulas():
 
 def test_chapter_8_trains_live_and_the_reveal_reads_its_history():
     at = lesson(chapter=8)
-    assert "Start the run" in reveal(at)
+    assert reveal(at).startswith("No run yet")
     at.button(key="lesson_train_start").click().run()
     job = at.session_state[training.JOB_KEY]
     try:
@@ -228,3 +262,16 @@ def test_chinese_chapter_has_chinese_words_and_the_same_numbers():
     assert "RNN 上界 (γ||W_hh||)^(T-t)" in {t.get("name") for t in b["data"]}
     for ta, tb in zip(a["data"], b["data"]):
         np.testing.assert_array_equal(decode(ta["y"]), decode(tb["y"]))
+
+
+def test_whole_lesson_file_is_prepared_ahead_then_offered():
+    from ui.lesson import export
+    lesson(chapter=1)  # the first lesson page starts the server's build of the file
+    ready = export.prepared("en")
+    ready.wait(300)
+    assert ready.error is None and ready.done == ready.total == len(CHAPTERS)
+    page = ready.html.decode()
+    assert all(f'id="chapter-{n}"' in page for n in range(1, len(CHAPTERS) + 1)) and 'id="sources"' in page
+    at = lesson(chapter=1)
+    buttons = [e for e in at.get("download_button") if e.proto.label.startswith("Download the whole lesson")]
+    assert len(buttons) == 1 and not at.get("progress")  # ready: the button, no progress bar

@@ -166,3 +166,23 @@ def test_the_train_tab_draws_a_monitor_log_as_the_logged_numbers(tmp_path):
         z = np.frombuffer(base64.b64decode(z["bdata"]), dtype=z["dtype"]).reshape(
             [int(n) for n in str(z["shape"]).split(",")])
     np.testing.assert_allclose(z, expected, rtol=1e-6)
+
+
+@pytest.mark.parametrize("cell", ["mingru", "minlstm", "indrnn", "lru"])
+def test_monitor_of_a_newer_cell_matches_reference(cell):
+    """The same sequence loss on a MinGRU / MinLSTM / IndRNN / LRU (tests/reference_modern.py's equations)."""
+    from models import ProbeConfig, build_model
+    from tests.reference_modern import reference_module as modern_reference
+
+    model = build_model(ProbeConfig(cell=cell, input_size=3, hidden_size=6, num_layers=2, seed=2, dtype="float64",
+                                    activation="relu" if cell == "indrnn" else "tanh"))
+    T, B = 8, 3
+    x = torch.randn(T, B, 3, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    w = weights_for(T, B, 1, 6, 2, 6)
+    expected = modern_reference(model, cell, model.nonlinearity, x, lambda out, h_n: user_loss(out, h_n, None, w))
+    mon = GradientFlowMonitor(model, every=1)
+    train_step(model, x, w)
+    mon.close()
+    (record,) = mon.records
+    np.testing.assert_allclose(record["directions"]["forward"]["grad_layers"], expected.mean(1).numpy(), rtol=1e-9)
+    assert record["directions"]["forward"]["horizon"] >= 1

@@ -15,7 +15,7 @@ from models import lesson as ml
 from models import probe
 from scripts.browser import launch_chromium
 from ui.lesson import export
-from ui.lesson.chapters import CHAPTERS, WEIGHTS
+from ui.lesson.chapters import CHAPTERS, THRESHOLDS, WEIGHTS
 from viz.offline import lesson_html
 
 MAX_BYTES = 10 * 1024 * 1024
@@ -37,7 +37,8 @@ def test_file_is_self_contained_and_small(chapter_two):
     ours = head + rest  # plotly.js's own text mentions URLs (its credits, MathJax hooks) that it never loads
     assert not re.search(r"<script[^>]+src=", ours) and "mathjax" not in ours.lower()
     assert not re.search(r"""(?:src|href)=["']https?:""", ours)  # no stylesheet, image or script from a network
-    assert "Vanishing gradients" in html and "(γ ‖W<sub>hh</sub>‖)<sup>T−t</sup>" in html
+    assert "Vanishing gradients" in html and "(γ‖W<sub>hh</sub>‖)<sup>T−t</sup>" in html  # maths as HTML
+    assert '<span class="math">0.8<sup>50</sup> ≈ 0.0000143</span>' in html  # the same source text as the app's
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +68,7 @@ def test_chinese_file_has_chinese_text_and_figure_words(counts_zh):
     html = counts_zh[1]
     assert "参数数量" in html and 'lang="zh-CN"' in html  # the page's own text is written as characters
     (figure,) = plotted_figures(html)
-    assert [t["name"] for t in figure["data"]][:2] == ["教程公式 G(n(m+n)+n)", "PyTorch"]  # the legend as drawn
+    assert [t["name"] for t in figure["data"]][:2] == ["每门一个偏置:G(n(m+n)+n)", "PyTorch"]  # the legend as drawn
     n = 32  # the slider's default frame: PyTorch's count for nn.LSTM(1, 32), 4(n(1+n)+2n)
     assert f"nn.LSTM(1, {n}) 有 {4 * (n * (1 + n) + 2 * n):,} 个参数" in html
 
@@ -108,8 +109,9 @@ def test_slider_moves_offline_and_shows_the_probe_at_that_value(chapter_two):
         page.goto(chapter_two.as_uri())
         page.wait_for_selector(".slider-container .slider-rail-touch-rect", state="attached")
         assert "Backpropagation through time multiplies" in page.inner_text("body")
-        page.get_by_text("Reveal (computed at").click()  # the answer opens on demand
+        page.get_by_text("Reveal (computed").click()  # the answer opens on demand
         assert "It rises" in page.inner_text("body")
+        assert "At 0.9 it is" in page.locator(".reveal-frame:not([hidden])").inner_text()
         start = page.evaluate(curve_js("RNN ||dL/dh_t||"))
         assert WEIGHTS[start["active"]] == 0.9
         rail = page.locator(".slider-rail-touch-rect")
@@ -120,16 +122,41 @@ def test_slider_moves_offline_and_shows_the_probe_at_that_value(chapter_two):
         page.wait_for_function(f"""() => {{ const now = ({curve_js("RNN ||dL/dh_t||")})();
             return now.active > 12 && now.y[0] !== {start["y"][0]!r}; }}""")
         after = page.evaluate(curve_js("RNN ||dL/dh_t||"))
+        shown = page.locator(".reveal-frame:not([hidden])")
+        answer = shown.inner_html() if shown.count() == 1 else ""
         browser.close()
     value = WEIGHTS[after["active"]]
     expected = probe(ml.vanishing_config(value, "tanh")).grad_h.mean(axis=0)
     np.testing.assert_allclose(after["y"], expected, rtol=1e-6)
+    # The reveal followed the slider: the answer shown is the one at the new value, its number the probe's.
+    m = re.search(r"At ([\d.]+) it is (?:<span class=\"math\">)?([\d.]+)(?: × 10<sup>(−?\d+)</sup>)?", answer)
+    assert m and float(m.group(1)) == value, answer[:300]
+    at1 = float(m.group(2)) * 10.0 ** int((m.group(3) or "0").replace("−", "-"))
+    assert at1 == pytest.approx(expected[0], rel=5e-3)  # printed to 3 digits
     assert value > 1.0 and not np.allclose(after["y"], start["y"])
     assert blocked == []  # nothing even tried the network
 
 
+def test_wall_frames_follow_the_threshold_and_their_reveals_say_so():
+    """Chapter 3 offline: a frame per clipping threshold, each holding that threshold's clipped descent (plain
+    Python, tests/test_wall.py), the error surface written once; one reveal per frame, at its threshold."""
+    from models import wall
+    from tests.test_wall import reference_descent
+    section = export.section(3, {}, "en")
+    fig = section.figure
+    assert [f.name for f in fig.frames] == [f"{t:g}" for t in THRESHOLDS]
+    assert fig.data[0].type == "contour" and all(0 not in f.traces for f in fig.frames)  # not repeated per frame
+    for frame, tau in zip(fig.frames, THRESHOLDS):
+        clipped = next(t for t in frame.data if t.name == f"clipped at τ = {tau:g}")
+        ref = np.array(reference_descent(wall.START, wall.LR, 19, tau))
+        np.testing.assert_allclose(np.c_[clipped.x, clipped.y][:20], ref, rtol=1e-9)
+    assert len(section.reveals) == len(THRESHOLDS) and section.active == THRESHOLDS.index(1.0)
+    for (setting, answer), tau in zip(section.reveals, THRESHOLDS):
+        assert f"Clip threshold τ = {tau:g}" in setting and f"Clipped at $\\tau = {tau:g}$" in answer
+
+
 def test_parameter_frames_hold_the_formulas_counts(counts_zh):
-    """Chapter 9's frames, one per hidden size n (m = 1): PyTorch's G(n(m+n)+2n), the seed's G(n(m+n)+n)."""
+    """Chapter 9's frames, one per hidden size n (m = 1): PyTorch's G(n(m+n)+2n), the tutorial's G(n(m+n)+n)."""
     fig = counts_zh[0].figure
     assert len(fig.frames) == len(CHAPTERS[8].knobs[0].options)
     for frame, n in zip(fig.frames, CHAPTERS[8].knobs[0].options):

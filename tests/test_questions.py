@@ -1,5 +1,5 @@
 """ui.lesson.questions: every chapter has a class form, and its computed answer is checked against an independent
-computation (the toy RNN by hand, (1.1/0.9)^50, plain autograd of dL/dh_1 and dL/dx_t, nn.LSTM's parameters, the
+computation (the toy RNN by hand, (1.1/0.9)^50, Pascanu's wall in plain floats, plain autograd of dL/dh_1 and dL/dx_t, nn.LSTM's parameters, the
 figure's own path shares, synthetic training curves), and against the options it must be one of. Also
 viz.answers' figures: the counts drawn are the counts given, the computed answer marked.
 """
@@ -11,9 +11,10 @@ import pytest
 import torch
 
 from models import lesson as ml
-from models import probe
+from models import probe, wall
 from tests.test_app import decode
 from tests.test_lesson import lesson, shares_from_chart, spec
+from tests.test_wall import reference as wall_reference
 from ui.lesson import training
 from ui.lesson.chapters import CHAPTERS
 from ui.lesson.questions import QUESTIONS, growth, reaching
@@ -59,8 +60,14 @@ def test_chapter_2_the_growth_bucket_is_autograds_and_the_formulas():
     assert growth({"activation": "tanh"}) == bucket(ratio) == "x1000", ratio
 
 
-def test_chapter_3_clipping_keeps_the_ratio():
-    assert QUESTIONS["exploding"].computed({"weight_scale": 1.2, "clip": 1.0}) == "same"
+def test_chapter_3_the_unclipped_step_lands_on_a_plateau():
+    """Where the unclipped descent's longest step lands, E_50 and its gradient from plain floats (tests/test_wall.py's
+    reference, itself checked against finite differences): high error, almost no gradient."""
+    plain = wall.clipping_runs(1.0)["unclipped"]
+    w, b = plain["jump"]["to"]
+    error, gw, gb = wall_reference(w, b)
+    assert error > 0.01 and math.hypot(gw, gb) < 1e-3
+    assert QUESTIONS["exploding"].computed({"weight_scale": 1.2, "clip": 1.0}) == "plateau"
 
 
 @pytest.mark.parametrize("seq_len, expected", [(10, "rnn+lstm+gru"), (20, "lstm"), (50, "none")])
@@ -111,11 +118,11 @@ def test_chapter_9_is_nn_lstms_parameter_count(n, m):
 def test_chapter_8_names_the_first_cell_under_the_line(monkeypatch):
     q = QUESTIONS["training"]
     flat, falling = np.full(400, 0.17), np.linspace(0.17, 0.0, 400)
-    monkeypatch.setattr(training, "losses", lambda: {})
+    monkeypatch.setattr(training, "losses_of", lambda job: {})
     assert q.computed({}) is None  # no run yet
-    monkeypatch.setattr(training, "losses", lambda: {"rnn": flat, "lstm": falling, "gru": falling[::2].repeat(2)})
+    monkeypatch.setattr(training, "losses_of", lambda job: {"rnn": flat, "lstm": falling, "gru": falling[::2].repeat(2)})
     assert q.computed({}) == "lstm"  # the GRU's curve reaches 0.1 later, held flat in pairs
-    monkeypatch.setattr(training, "losses", lambda: {"rnn": flat, "lstm": flat, "gru": flat})
+    monkeypatch.setattr(training, "losses_of", lambda job: {"rnn": flat, "lstm": flat, "gru": flat})
     assert q.computed({}) == "none"
 
 

@@ -1,7 +1,7 @@
-"""View 5: the seeds' worked examples, computed by `models.examples`, for the chosen sizes.
+"""View 5: the tutorials' worked examples, computed by `models.examples`, for the chosen sizes.
 
-Toy RNN (seed 002: all weights 1, linear, outputs [4,4], [12,12], [32,32]); the 0.8^50 decay
-(seed 000); the seed's parameter count 4(n(m+n)+n) next to PyTorch's 4(n(m+n)+2n).
+The toy RNN of “史上最详细循环神经网络讲解” (all weights 1, linear, outputs [4,4], [12,12], [32,32]); the
+0.8^50 decay and the LSTM parameter count 4(n(m+n)+n) of “从 RNN 到 LSTM”, next to PyTorch's 4(n(m+n)+2n).
 """
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ import json
 import pandas as pd
 import streamlit as st
 
-from models.config import CELLS
+from models.config import CLASSIC_CELLS
 from models.examples import decay_example, parameter_counts, toy_rnn_example
+from models.sources import cite
 from viz import decay_figure
 from viz.style import CELL_NAMES
 
@@ -22,11 +23,14 @@ from .settings import AppSettings
 from .view_data import to_csv
 
 
+ONE_BIAS = "one bias per gate: G(n(m+n)+n)"  # the count of “从 RNN 到 LSTM”
+
+
 @st.cache_data(show_spinner=False)
 def worked_examples(input_size: int, hidden_size: int, num_layers: int) -> dict:
     """Toy RNN, 0.8^50 decay and parameter counts for every cell type; plain lists and ints."""
     return {"toy_rnn": toy_rnn_example(), "decay": decay_example(0.8, 50),
-            "parameters": {c: parameter_counts(c, input_size, hidden_size, num_layers) for c in CELLS}}
+            "parameters": {c: parameter_counts(c, input_size, hidden_size, num_layers) for c in CLASSIC_CELLS}}
 
 
 def toy_table(toy: dict) -> pd.DataFrame:
@@ -36,8 +40,8 @@ def toy_table(toy: dict) -> pd.DataFrame:
 
 
 def count_table(counts: dict) -> pd.DataFrame:
-    """One row per cell type: the seed's count, PyTorch's, and the difference (one bias vector per gate)."""
-    return pd.DataFrame([{"cell": CELL_NAMES[c], "seed: G(n(m+n)+n)": v["seed"], "PyTorch": v["pytorch"],
+    """One row per cell type: the tutorial's count (one bias per gate), PyTorch's, and the difference."""
+    return pd.DataFrame([{"cell": CELL_NAMES[c], ONE_BIAS: v["seed"], "PyTorch": v["pytorch"],
                           "difference": v["difference"]} for c, v in counts.items()])
 
 
@@ -49,24 +53,26 @@ def show_examples(settings: AppSettings) -> None:
     toy, decay = ex["toy_rnn"], ex["decay"]
     left, right = st.columns(2)
     with left:
-        st.markdown(tr("**Toy RNN**, every weight 1, linear, s_0 = 0 (seed 002):",
-                       "**玩具 RNN**,所有权重为 1,线性激活,s_0 = 0(教程 002):"))
+        st.markdown(tr(f"**Toy RNN**, every weight 1, linear, $s_0 = 0$ (from {cite('most_detailed')}):",
+                       f"**玩具 RNN**,所有权重为 1,线性激活,$s_0 = 0$(出自{cite('most_detailed', 'zh')}):"))
         st.dataframe(toy_table(toy), hide_index=True)
         st.markdown(tr(f"**Parameters** for input m = 1, hidden n = {settings.hidden_size}, "
                        f"{settings.num_layers} layer(s):",
                        f"**参数数量**:输入 m = 1,隐藏 n = {settings.hidden_size},{settings.num_layers} 层:"))
         st.dataframe(count_table(ex["parameters"]), hide_index=True)
-        st.caption(tr("They differ because PyTorch keeps two bias vectors per gate (b_ih and b_hh) where the "
-                      "seed's formula has one, so PyTorch adds G·n per layer (G = 4 gates for an LSTM).",
-                      "二者不同,是因为 PyTorch 每个门有两个偏置向量(b_ih 和 b_hh),而教程公式只有一个,"
-                      "所以 PyTorch 每层多 G·n 个参数(LSTM 的 G = 4)。"))
+        st.caption(tr("They differ because PyTorch keeps two bias vectors per gate ($b_{ih}$ and $b_{hh}$) where the "
+                      f"formula of {cite('rnn_to_lstm')} has one, so PyTorch adds $G n$ per layer (G = 4 gates for an "
+                      "LSTM).", "二者不同,是因为 PyTorch 每个门有两个偏置向量($b_{ih}$ 和 $b_{hh}$),而"
+                      f"{cite('rnn_to_lstm', 'zh')}的公式只有一个,所以 PyTorch 每层多 $G n$ 个参数(LSTM 的 G = 4)。"))
     with right:
         st.plotly_chart(decay_figure(decay["curve"], decay["base"],
                                      title=tr("0.8^k: the gradient of a one-unit linear RNN, W = 0.8",
                                               "0.8^k:单单元线性 RNN(W = 0.8)的梯度"), lang=language()),
                         key="examples_decay", config=PLOTLY_CONFIG, width="stretch")
-        st.markdown(tr(f"After 50 steps: **{decay['final']:.8g}** (probe) vs 0.8^50 = {decay['power']:.8g}.",
-                       f"50 步之后:**{decay['final']:.8g}**(探针)对比 0.8^50 = {decay['power']:.8g}。"))
+        st.markdown(tr(f"After 50 steps: **{decay['final']:.8g}** (probe) vs $0.8^{{50}}$ = {decay['power']:.8g}, "
+                       f"the example of {cite('rnn_to_lstm')}.",
+                       f"50 步之后:**{decay['final']:.8g}**(探针)对比 $0.8^{{50}}$ = {decay['power']:.8g}"
+                       f"({cite('rnn_to_lstm', 'zh')}中的例子)。"))
     a, b, _ = st.columns([1, 1, 3])
     a.download_button("CSV", data=lambda: to_csv(pd.concat([toy_table(toy).assign(table="toy_rnn"),
                                                             count_table(ex["parameters"]).assign(table="parameters")])),

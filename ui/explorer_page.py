@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from .cache import run_probes
+from .cards import CELL_CARDS, cell_cards
 from .examples_view import show_examples
 from .i18n import tr
 from .probe_views import show_probe_views
@@ -31,6 +32,10 @@ def render() -> None:
         if not settings.cells:
             st.info(tr("Choose at least one cell in the sidebar.", "请在侧边栏至少选择一个单元。"))
         elif results:
+            if any(c in CELL_CARDS for c in settings.cells):
+                with st.expander(tr("After the LSTM: the chosen cells' equations, and why their gradient does or does "
+                                    "not vanish", "LSTM 之后:所选单元的方程,以及梯度为何消失或不消失"), expanded=True):
+                    cell_cards(settings.cells)
             show_probe_views(results, key="probe")
     with examples_tab:
         show_examples(settings)

@@ -1,7 +1,7 @@
 """The app's pages and how one page opens another: `navigation()` for app.py, `open_page(name, query)`.
 
 Pages are small scripts under `ui/pages/` (file pages, so AppTest can switch to them), each at its own path:
-- "lesson" (`/lesson?chapter=5&forget_bias=3`): the seeds chapter by chapter (`ui.lesson`);
+- "lesson" (`/lesson?chapter=5&forget_bias=3`): the tutorials chapter by chapter (`ui.lesson`);
 - "explorer" (`/explorer?cells=rnn&seq_len=200`): the sidebar instrument (Gradient flow, Worked examples,
   Train, Upload a model);
 - "phase": the phase diagrams (`ui.phase_page.render()`), listed only once that module exists.

@@ -23,7 +23,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
 from models import ProbeConfig
-from models.config import CELLS, INITS
+from models.config import CELL_GROUPS, CELLS, CLASSIC_CELLS, INITS, MODERN_CELLS
 from models.sweep import CONFIG_COLUMNS, cores, local_pool, plan, read_table, sweep
 from viz.phase import COLOURS, Y_AXES, phase_figure, phase_grids
 from viz.style import CELL_NAMES
@@ -52,12 +52,15 @@ LABELS = {
 }
 
 
-def default_axes(y: str, seq_len: int) -> dict:
+ERAS = {**CELL_GROUPS, "both": CELLS}  # the default diagram's cells: one era (1997–2014 by default) or both
+
+
+def default_axes(y: str, seq_len: int, cells: tuple = CLASSIC_CELLS) -> dict:
     """The default diagram's axes for y (the module's constants, read at call time)."""
     if y == "seq_len":
-        return {"cell": list(CELLS), "seq_len": list(DEFAULT_LENGTHS), "weight_scale": list(DEFAULT_SCALES)}
+        return {"cell": list(cells), "seq_len": list(DEFAULT_LENGTHS), "weight_scale": list(DEFAULT_SCALES)}
     values = list(DEFAULT_FORGET_BIASES) if y == "forget_bias" else list(INITS)
-    return {"cell": list(CELLS), y: values, "seq_len": [seq_len], "weight_scale": list(DEFAULT_SCALES)}
+    return {"cell": list(cells), y: values, "seq_len": [seq_len], "weight_scale": list(DEFAULT_SCALES)}
 
 
 @st.cache_resource(show_spinner=False)
@@ -77,10 +80,10 @@ def default_table(base: ProbeConfig, axes_json: str, _on_progress=None) -> pd.Da
         return run()
 
 
-def computed_table(y: str, seq_len: int) -> pd.DataFrame:
+def computed_table(y: str, seq_len: int, cells: tuple = CLASSIC_CELLS) -> pd.DataFrame:
     """default_table under a progress bar: the (cached) sweep runs on a helper thread, and this script
     thread redraws the bar from the counts it reports (a cached function may not draw elements itself)."""
-    axes = default_axes(y, seq_len)
+    axes = default_axes(y, seq_len, cells)
     total = len(plan(DEFAULT_BASE, axes).probes)
     counts, out = {"done": 0}, {}
 
@@ -104,7 +107,7 @@ def computed_table(y: str, seq_len: int) -> pd.DataFrame:
             bar.progress(done / total, text=text)
     if bar is not None:
         bar.empty()
-        st.session_state.setdefault(SECONDS_KEY, {})[(y, seq_len)] = time.monotonic() - start
+        st.session_state.setdefault(SECONDS_KEY, {})[(y, seq_len, cells)] = time.monotonic() - start
     if "error" in out:
         raise out["error"]
     return out["table"]
@@ -220,15 +223,18 @@ def render() -> None:
                       format_func=lambda s: tr("Default (computed here)", "默认(在此计算)") if s == "default"
                       else tr("Open a sweep file", "打开扫描文件"))
     c1, c2, c3 = st.columns([1, 1, 2])
+    era = "1997–2014"
     colour = c2.selectbox(tr("Colour", "颜色"), list(COLOURS), key="phase_colour", format_func=lambda c: tr(*LABELS[c]))
     if source == "default":
         y = c1.selectbox(tr("y axis", "纵轴"), list(Y_AXES), key="phase_y", format_func=lambda c: tr(*LABELS[c]))
+        era = st.radio(tr("Era of the cells", "单元的年代"), list(ERAS), horizontal=True, key="phase_era",
+                       format_func=lambda e: tr("both eras", "两个时代") if e == "both" else e)
         seq_len = 200
         if y != "seq_len":
             seq_len = st.select_slider(tr("Sequence length T", "序列长度 T"), DEFAULT_LENGTHS, key="phase_T",
                                        value=min(DEFAULT_LENGTHS, key=lambda t: abs(t - 170)))
-        table = computed_table(y, seq_len)
-        seconds = st.session_state.get(SECONDS_KEY, {}).get((y, seq_len))
+        table = computed_table(y, seq_len, ERAS[era])
+        seconds = st.session_state.get(SECONDS_KEY, {}).get((y, seq_len, ERAS[era]))
         if seconds is not None:
             st.caption(tr(f"Computed in {seconds:.1f} s on {cores()} cores; cached for everyone.",
                           f"在 {cores()} 个核心上用时 {seconds:.1f} 秒;已为所有人缓存。"))
@@ -240,7 +246,7 @@ def render() -> None:
         y = c1.selectbox(tr("y axis", "纵轴"), varying, key="phase_y_file", format_func=lambda c: tr(*LABELS[c]))
         table = choose_slice(table, y)
     available = [c for c in CELLS if c in set(table["cell"])]
-    cells = c3.multiselect(tr("Cells", "单元"), available, default=available, key=f"phase_cells_{source}",
+    cells = c3.multiselect(tr("Cells", "单元"), available, default=available, key=f"phase_cells_{source}" + (f"_{era}" if source == "default" and era != "1997–2014" else ""),
                            format_func=CELL_NAMES.get)
     if not cells:
         st.info(tr("Choose at least one cell.", "请至少选择一个单元。"))
@@ -260,6 +266,12 @@ def render() -> None:
     if point is None:
         st.session_state.pop(OPENED_KEY, None)
     downloads(shown, grids)
+    if any(c in MODERN_CELLS for c in cells):
+        st.caption(tr("After the LSTM the x axis is IndRNN's max |u_j| and the top of the LRU's |λ| ring (capped at 0.999: "
+                      "|λ| < 1 by construction, so it cannot explode); minGRU and minLSTM do not use it (their columns are "
+                      "equal: the gates set the decay), and the forget-bias axis is their gate bias.",
+                      "LSTM 之后的单元:横轴是 IndRNN 的 max |u_j|,以及 LRU 的 |λ| 环上沿(上限 0.999:|λ| < 1 由构造保证,"
+                      "不会爆炸);minGRU 与 minLSTM 不使用它(各列相同:衰减由门决定),遗忘偏置轴即它们的门偏置。"))
     if grids["cells"].get("rnn") and not grids["cells"]["rnn"].get("line"):
         st.caption(tr("The line γ||W_hh|| = 1 lies outside this x range (sigmoid: γ = 1/4, so at ||W_hh|| = 4).",
                       "γ||W_hh|| = 1 这条线不在此横轴范围内(sigmoid:γ = 1/4,即在 ||W_hh|| = 4 处)。"))

@@ -42,3 +42,26 @@ PRESETS = (
     Preset("Identity-init ReLU RNN (IRNN)", "单位矩阵初始化的 ReLU RNN (IRNN)",
            {"cells": ("rnn",), "activation": "relu", "init": "identity", "weight_scale": 1.0, "seq_len": 200}),
 )
+
+# After the LSTM (2018-2024): each beside the classic cell it answers, on the same inputs. Their cards
+# (ui/cards.py, CELL_CARDS) give the equations and why the gradient does or does not vanish.
+MODERN_PRESETS = (
+    # 1 - z_t = sigma(3 - W_z x_t) ~ 0.95 a step at x ~ 0: the gradient is that product, v ⊙ prod (1 - z_s).
+    Preset("minGRU, minLSTM: the gate bias sets the decay", "minGRU、minLSTM:门偏置决定衰减",
+           {"cells": ("lstm", "mingru", "minlstm"), "forget_bias": 3.0, "seq_len": 200}),
+    # u ~ U(0, 1) (init "pytorch": Li et al. 2018's), ReLU: through unit j the gradient is u_j^(T-t) times relu',
+    # so the units with u_j near 1 carry it (1e-4 at t = 1, T = 200) where the RNN's has underflowed to 0.
+    # (With init identity the RNN *is* this IndRNN with every u_j = 1: W_hh = I is diagonal.)
+    Preset("IndRNN, u ~ U(0, 1), ReLU: each unit its own decay", "IndRNN,u ~ U(0, 1),ReLU:每个单元各自衰减",
+           {"cells": ("rnn", "indrnn"), "activation": "relu", "init": "pytorch", "weight_scale": 1.0, "seq_len": 200}),
+    # |lambda| on the ring [0.9, 0.999] (Orvieto et al.'s long-range setting): ||dL/dh_t|| = ||conj(lambda)^(T-t) v||.
+    Preset("LRU, |λ| in [0.9, 0.999], beside the LSTM and GRU", "LRU,|λ| ∈ [0.9, 0.999],与 LSTM、GRU 对比",
+           {"cells": ("lstm", "gru", "lru"), "weight_scale": 1.0, "seq_len": 500}),
+    # |lambda| in [0.4, 0.5]: the gradient falls at least 0.5 a step, whatever the inputs.
+    Preset("LRU, |λ| in [0.4, 0.5]: a vanishing ring", "LRU,|λ| ∈ [0.4, 0.5]:会消失的环",
+           {"cells": ("lru",), "weight_scale": 0.5, "seq_len": 100}),
+    # Every cell of both eras on the same inputs.
+    Preset("All seven cells", "全部七种单元",
+           {"cells": ("rnn", "lstm", "gru", "mingru", "minlstm", "indrnn", "lru"), "forget_bias": 2.0,
+            "seq_len": 200}),
+)

@@ -16,8 +16,10 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from models.config import MODERN_CELLS, RECURRENT_WEIGHTS
 from viz import (connectivity_figure, contributions_figure, gate_figure, gradient_norm_figure, gradient_paths_figure,
                  label_colors, magnitude_heatmap_figure)
+from viz.style import CELL_NAMES
 
 from . import view_data
 from .cache import jacobian_norms
@@ -85,14 +87,15 @@ def gradient_view(results: dict, colors: dict, key: str) -> None:
             {k: r.grad_h for k, r in results.items()}, colors,
             grad_c={k: r.grad_c for k, r in results.items()}, bound={k: r.bound for k, r in results.items()},
             band=band, title=tr("||dL/dh_t|| against timestep (log scale)", "||dL/dh_t|| 随时间步变化(对数坐标)"),
-            lang=language(), highway={k: r.grad_highway for k, r in results.items()} if highway else None),
+            lang=language(), highway={k: r.grad_highway for k, r in results.items()} if highway else None,
+            cells={k: r.config.cell for k, r in results.items()}),
             key=f"{key}_gradient")
         downloads("gradient_norm", view_data.gradient_frame, results, key)
 
 
 @st.fragment
 def paths_view(results: dict, key: str) -> None:
-    """View 2: each step's backward signal split into the seeds' paths (models/paths.py), per run."""
+    """View 2: each step's backward signal split into the tutorials' paths (models/paths.py), per run."""
     fig_col, card_col = section(("2 · Which path carries the gradient", "2 · 梯度走哪条路径"), "paths")
     with card_col:
         share = st.radio(tr("Show", "显示"), [False, True], key=f"{key}_paths_share", horizontal=True,
@@ -109,7 +112,13 @@ def paths_view(results: dict, key: str) -> None:
                        "这些运行没有路径分解(带 proj_size 的 LSTM 不做分解)。"))
             return
         total = {k: view_data.path_total(results[k], layer) for k in paths}
-        chart(gradient_paths_figure(paths, lang=language(), share=share, total=total), key=f"{key}_paths")
+        chart(gradient_paths_figure(paths, lang=language(), share=share, total=total,
+                                    cells={k: results[k].config.cell for k in paths}), key=f"{key}_paths")
+        if any(results[k].config.cell in MODERN_CELLS for k in paths):
+            st.caption(tr("The cells after the LSTM have one path: their step Jacobian is diagonal, so all of step t's "
+                          "gradient reaches h_{t−1} through one product (below the top layer, plus what the layer "
+                          "above sends).", "LSTM 之后的单元只有一条路径:单步雅可比矩阵是对角的,第 t 步的梯度全部经一次乘法"
+                          "传回 h_{t−1}(非顶层还要加上上一层传回的部分)。"))
         downloads("gradient_paths", lambda rs: view_data.paths_frame(rs, layer), results, key)
 
 
@@ -178,9 +187,14 @@ def _gates(results: dict, key: str) -> None:
     gated = {k: r for k, r in results.items() if r.gates}
     card("gates")
     if not gated:
-        st.info(tr("A vanilla RNN has no gates: add LSTM or GRU to the cells to compare.",
-                   "普通 RNN 没有门:在比较的单元中加入 LSTM 或 GRU。"))
+        st.info(tr("The vanilla RNN, IndRNN and the LRU have no gates: add an LSTM, GRU, minGRU or minLSTM to the cells "
+                   "to compare.", "普通 RNN、IndRNN 和 LRU 没有门:在比较的单元中加入 LSTM、GRU、minGRU 或 minLSTM。"))
         return
+    if any(r.config.cell in MODERN_CELLS for r in gated.values()):
+        st.caption(tr("minGRU's update gate z_t and minLSTM's f′_t, i′_t are computed from x_t alone, so they do not "
+                      "react to the state; 1 − z_t (minGRU) and f′_t (minLSTM) are the factors of the gradient.",
+                      "minGRU 的更新门 z_t 与 minLSTM 的 f′_t、i′_t 只由 x_t 算出,不随状态变化;1 − z_t(minGRU)与 "
+                      "f′_t(minLSTM)就是梯度的各步因子。"))
     for col, (label, r) in zip(st.columns(len(gated)), gated.items()):
         with col:
             chart(gate_figure(r.gates, tr(f"{label} gates", f"{label} 的门"), lang=language()), key=f"{key}_gates_{label}")
@@ -196,7 +210,15 @@ def contributions_view(results: dict, colors: dict, key: str) -> None:
 
 
 def _contributions(results: dict, colors: dict, key: str) -> None:
-    fig_col, _ = section(None, "contributions")
+    fig_col, card_col = section(None, "contributions")
+    modern = [r.config.cell for r in results.values() if r.config.cell in MODERN_CELLS]
+    if modern:
+        with card_col:
+            weights = "; ".join(f"{CELL_NAMES[c]}: {RECURRENT_WEIGHTS[c]}" for c in dict.fromkeys(modern))
+            st.caption(tr(f"After the LSTM, C_t is step t's piece of the gradient of the weights that set the recurrent "
+                          f"factor ({weights}), and the Jacobian diag(a_t) has norm max_j |a_tj|, computed exactly.",
+                          f"LSTM 之后的单元:C_t 是决定循环因子的权重({weights})的梯度在第 t 步的部分;"
+                          f"雅可比矩阵 diag(a_t) 的范数为 max_j |a_tj|,精确计算。"))
     with fig_col:
         chart(contributions_figure({k: r.grad_w_steps for k, r in results.items()}, jacobian_norms(results), colors,
                                    title=tr("Per-step contributions and Jacobian norms", "每步贡献与雅可比范数"),

@@ -10,7 +10,7 @@ import dataclasses
 import math
 from dataclasses import dataclass
 
-from models.config import ACTIVATIONS, CELLS, INITS, LIMITS, ProbeConfig
+from models.config import ACTIVATIONS, CELLS, CLASSIC_CELLS, INITS, LIMITS, ProbeConfig
 
 # The explorer's views below the fold (ui/probe_views.py): shut by default, computed and sent only when opened;
 # `probe_show_<view>=true` in the URL opens one.
@@ -65,7 +65,7 @@ CONTROLS = {
 class AppSettings:
     """Everything the sidebar sets. Frozen: one value per rerun, safe to pass around and hash."""
 
-    cells: tuple[str, ...] = CELLS  # shown side by side on the same inputs and seed
+    cells: tuple[str, ...] = CLASSIC_CELLS  # shown side by side on the same inputs and seed
     seq_len: int = 100  # T
     hidden_size: int = 32  # H
     num_layers: int = 1  # stacked layers

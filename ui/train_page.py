@@ -12,7 +12,9 @@ import streamlit as st
 
 from models import probe
 from models.monitor import LOG_NAME, read_log
-from models.config import CELLS
+from models.sources import cite
+from models.config import ACTIVATIONS, MODERN_CELLS
+from models.nets import AUTO_ACTIVATION, HEADS, TRAIN_CELLS
 from models.tasks import TASKS, parse_series_csv
 from models.training import PRESETS, TrainConfig
 from viz.style import CELL_NAMES
@@ -29,10 +31,13 @@ REFRESH_SECONDS = 0.3  # redraws of the live charts while a job runs
 JOB_KEY, PROBES_KEY, SHOWN_KEY = "train_job", "train_probes", "train_results_shown"
 PREFIX = "train_"
 
+CLASSIC_ARMS = ("rnn", "rnn_orthogonal", "lstm", "gru")  # the first cell picker: 1997-2014 and the orthogonal RNN
+MODERN_KEY = "train_cells_modern"  # the second cell picker's key: 2018-2024 (its value joins `cells`)
 # name -> (widget, range or options, English label, Chinese label). The one definition of the controls.
 CONTROLS = {
     "task": ("select", TASKS, "Task", "任务"),
-    "cells": ("multi", CELLS, "Cells", "单元"),
+    "cells": ("multi", CLASSIC_ARMS, "Cells: 1997–2014 (and the RNN with W_hh kept orthogonal, 2016)",
+              "单元:1997–2014(以及 W_hh 保持正交的 RNN,2016)"),
     "seq_len": ("slider", (2, 200, 1), "Dependency length T", "依赖长度 T"),
     "hidden_size": ("slider", (4, 128, 4), "Hidden size H", "隐藏层大小 H"),
     "num_layers": ("slider", (1, 3, 1), "Layers", "层数"),
@@ -42,7 +47,11 @@ CONTROLS = {
     "lr": ("grid", (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2), "Adam learning rate", "Adam 学习率"),
     "clip": ("toggle", None, "Clip the gradient norm", "梯度范数裁剪"),
     "clip_value": ("grid", (0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0), "Clip threshold", "裁剪阈值"),
-    "forget_bias": ("slider", (-2.0, 5.0, 0.5), "LSTM forget-gate bias", "LSTM 遗忘门偏置"),
+    "forget_bias": ("slider", (-2.0, 5.0, 0.5), "LSTM forget-gate bias (minGRU, minLSTM: their gate bias)",
+                    "LSTM 遗忘门偏置(minGRU、minLSTM:其门偏置)"),
+    "activation": ("select", (AUTO_ACTIVATION,) + ACTIVATIONS, "φ of the RNN and IndRNN, and between LRU layers",
+                   "RNN 与 IndRNN 的 φ,以及 LRU 层间的 φ"),
+    "head": ("select", HEADS, "Head on h_T", "h_T 上的输出头"),
     "num_classes": ("slider", (2, 32, 1), "Recall: symbols K", "回忆任务:符号数 K"),
     "noise": ("slider", (0.0, 2.0, 0.1), "Sine: noise std", "正弦任务:噪声标准差"),
     "snapshot_every": ("slider", (5, 200, 5), "Gradient snapshot every k steps", "每 k 步记录梯度"),
@@ -52,7 +61,7 @@ STOP_REASONS = {"steps": ("all steps done", "全部步数完成"), "time": ("tim
                 "stop": ("stopped; the weights are kept", "已停止,权重已保留"),
                 "diverged": ("every cell diverged", "所有单元都已发散")}
 TASK_NAMES = {"adding": ("Adding problem", "加法问题"), "recall": ("Long-range recall", "长程回忆"),
-              "sine": ("Sine forecasting (seed 001)", "正弦预测(教程 001)"), "series": ("Your own series (CSV)", "自己的序列(CSV)")}
+              "sine": ("Sine forecasting", "正弦预测"), "series": ("Your own series (CSV)", "自己的序列(CSV)")}
 PRESET_TEXT = {
     "adding": ("Adding problem, T = 50: the lesson", "加法问题 T = 50:核心一课",
                "Predict the sum of two marked numbers, the first in the first half. The RNN stays at the "
@@ -61,17 +70,31 @@ PRESET_TEXT = {
                "预测两个被标记数字之和,第一个位于前半段。RNN 停在基线 1/6(虚线):梯度到不了第一个标记"
                "(热图左侧一片暗)。GRU 和 LSTM 先后找到它,热图中亮的区域随之变宽。"),
     "sine": ("Sine forecasting, T = 10: the contrast", "正弦预测 T = 10:对照",
-             "Seed 001's y = 3 sin x + cos 5x + noise + 6, next value from the last 10. Short range: every "
-             "cell learns it, down to the noise floor (1/6 of the variance).",
-             "教程 001 的 y = 3 sin x + cos 5x + 噪声 + 6,用前 10 个值预测下一个。短程依赖:三种单元都能学会,"
-             "直到噪声下限(方差的 1/6)。"),
+             f"The series of {cite('lstm_part_2')}, y = 3 sin x + cos 5x + noise + 6: the next value from the last "
+             "10. Short range: every cell learns it, down to the noise floor (1/6 of the variance).",
+             f"{cite('lstm_part_2', 'zh')}中的序列 y = 3 sin x + cos 5x + 噪声 + 6,用前 10 个值预测下一个。"
+             "短程依赖:三种单元都能学会,直到噪声下限(方差的 1/6)。"),
     "recall": ("Recall the first symbol, T = 20: no sure winner", "回忆第一个符号 T = 20:没有必然的赢家",
-               "\"I grew up in France … I speak fluent ___\" (seed 000). Within 1,500 steps only the LSTM leaves "
+               f"\"I grew up in France … I speak fluent ___\" ({cite('rnn_to_lstm')}). Within 1,500 steps only the LSTM leaves "
                "chance (1/8): fully with seed 0, partly with seeds 1 and 2; GRU and RNN stay at chance. Now try "
                "learning rate 3e-3 with seed 0: the plain RNN learns it and the LSTM does not. Gating helps; it guarantees nothing.",
-               "\"我在法国长大……我能说流利的___\"(教程 000)。1500 步内只有 LSTM 离开随机水平(1/8):种子 0 完全学会,"
+               f"\"我在法国长大……我能说流利的___\"({cite('rnn_to_lstm', 'zh')})。1500 步内只有 LSTM 离开随机水平(1/8):种子 0 完全学会,"
                "种子 1 和 2 只学会一部分;GRU 和 RNN 停在随机水平。再试试学习率 3e-3、种子 0:"
                "普通 RNN 学会了而 LSTM 没有。门控有帮助,但不保证成功。"),
+    "after_lstm": ("After the LSTM: adding, T = 50", "LSTM 之后:加法问题 T = 50",
+                   "The lesson's adding problem for the cells after the LSTM. minGRU and minLSTM learn it as the LSTM "
+                   "does, their gradient a product of gate values; the one-layer LRU with a linear head cannot, whatever "
+                   "its gradient (the target multiplies a value by its marker, and a linear recurrence is linear in the "
+                   "inputs): give it 2 layers, or the MLP head, in the settings.",
+                   "LSTM 之后的单元做本课的加法问题。minGRU 和 minLSTM 与 LSTM 一样能学会,它们的梯度是门值的乘积;"
+                   "一层 LRU 加线性输出头无论梯度如何都学不会(目标是数值与标记的乘积,而线性递推对输入是线性的):"
+                   "在设置里改为 2 层或 MLP 输出头。"),
+    "orthogonal": ("Orthogonal W_hh: the tanh RNN, kept orthogonal", "正交 W_hh:保持正交的 tanh RNN",
+                   "The same tanh RNN twice, once with W_hh kept orthogonal while it learns (Arjovsky, Shah & Bengio "
+                   "2016's line). Compare the gradient-flow heatmaps: the orthogonal one keeps far more gradient at the "
+                   "first steps; compare the losses: that alone does not make it learn the task.",
+                   "同一个 tanh RNN 训练两次,其中一次在学习中始终保持 W_hh 正交(Arjovsky、Shah 与 Bengio 2016 的思路)。"
+                   "比较梯度流热图:正交的那个在最初几步保留的梯度多得多;比较损失:仅凭这一点并不能让它学会任务。"),
 }
 
 
@@ -81,12 +104,21 @@ def training_limiter() -> TrainingLimiter:
     return TrainingLimiter(MAX_TRAININGS, TRAIN_THREADS)
 
 
+OPTION_NAMES = {  # select -> option -> (English, Chinese)
+    "activation": {AUTO_ACTIVATION: ("auto: tanh, IndRNN ReLU", "自动:tanh,IndRNN 用 ReLU"), "tanh": ("tanh", "tanh"),
+                   "relu": ("ReLU", "ReLU"), "sigmoid": ("sigmoid", "sigmoid"), "linear": ("linear", "线性")},
+    "head": {"linear": ("linear: W h_T + b", "线性:W h_T + b"),
+             "mlp": ("MLP: W₂ tanh(W₁ h_T + b₁) + b₂", "MLP:W₂ tanh(W₁ h_T + b₁) + b₂")},
+}
+
+
 def apply_preset() -> None:
     """Write the chosen preset's values into the widgets' state (an on_change callback)."""
     cfg = PRESETS[st.session_state[PREFIX + "preset"]]
     for name in CONTROLS:
         value = getattr(cfg, name)
-        st.session_state[PREFIX + name] = list(value) if isinstance(value, tuple) else value
+        st.session_state[PREFIX + name] = [c for c in value if c in CLASSIC_ARMS] if name == "cells" else value
+    st.session_state[MODERN_KEY] = [c for c in cfg.cells if c in MODERN_CELLS]
 
 
 def label(name: str) -> str:
@@ -96,9 +128,12 @@ def label(name: str) -> str:
 def draw_control(name: str) -> None:
     kind, spec, key = CONTROLS[name][0], CONTROLS[name][1], PREFIX + name
     if kind == "select":
-        st.selectbox(label(name), spec, key=key, format_func=lambda t: tr(*TASK_NAMES[t]))
+        names = TASK_NAMES if name == "task" else OPTION_NAMES[name]
+        st.selectbox(label(name), spec, key=key, format_func=lambda t: tr(*names[t]))
     elif kind == "multi":
         st.multiselect(label(name), spec, key=key, format_func=CELL_NAMES.get)
+        st.multiselect(tr("… and after the LSTM: 2018–2024", "……以及 LSTM 之后:2018–2024"), MODERN_CELLS,
+                       key=MODERN_KEY, format_func=CELL_NAMES.get)
     elif kind == "slider":
         st.slider(label(name), spec[0], spec[1], step=spec[2], key=key)
     elif kind == "grid":
@@ -122,12 +157,32 @@ def controls() -> None:
         for i, name in enumerate(CONTROLS):
             with columns[i % 4]:
                 draw_control(name)
+    notes()
+
+
+def notes() -> None:
+    """One line for each chosen arm whose setting needs saying: the orthogonal RNN, the LRU on adding."""
+    chosen = set(st.session_state.get(PREFIX + "cells", [])) | set(st.session_state.get(MODERN_KEY, []))
+    if "rnn_orthogonal" in chosen:
+        st.caption(tr("RNN, W_hhᵀW_hh = I: W_hh is parametrised as an orthogonal matrix while it learns "
+                      "(torch.nn.utils.parametrizations.orthogonal), the unitary / orthogonal RNN line of Arjovsky, Shah "
+                      "& Bengio 2016: ||W_hh|| = 1 at every step, so the gradient cannot explode through W_hh; tanh′ ≤ 1 "
+                      "still shrinks it.", "RNN(正交 W_hh):训练中 W_hh 始终参数化为正交矩阵(torch.nn.utils.parametrizations."
+                      "orthogonal),即 Arjovsky、Shah 与 Bengio 2016 的酉/正交 RNN 思路:每一步 ||W_hh|| = 1,梯度不会经 W_hh "
+                      "爆炸;tanh′ ≤ 1 仍会使它缩小。"))
+    if ("lru" in chosen and st.session_state.get(PREFIX + "task") == "adding" and st.session_state.get(PREFIX + "head") == "linear"
+            and st.session_state.get(PREFIX + "num_layers") == 1):
+        st.caption(tr("LRU on the adding problem: one linear layer with a linear head computes a linear function of the "
+                      "inputs, and the target u·m multiplies a value by its marker, so it cannot learn it. Choose the MLP "
+                      "head, or 2 layers (φ between them).", "加法问题上的 LRU:一层线性递推加线性输出头只能计算输入的线性函数,"
+                      "而目标 u·m 是数值与标记的乘积,所以学不会。请选择 MLP 输出头,或 2 层(层间有 φ)。"))
 
 
 def read_config() -> tuple[TrainConfig, object]:
     """(TrainConfig, series or None) from the widgets; ValueError says which value to change."""
     values = {name: st.session_state[PREFIX + name] for name in CONTROLS}
-    values["cells"] = tuple(c for c in CELLS if c in values["cells"])
+    chosen = set(values["cells"]) | set(st.session_state.get(MODERN_KEY, []))
+    values["cells"] = tuple(c for c in TRAIN_CELLS if c in chosen)
     series = None
     if values["task"] == "series":
         upload = st.session_state.get(PREFIX + "series_file")

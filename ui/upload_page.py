@@ -17,7 +17,7 @@ from models.checkpoint import (MAX_UPLOAD_BYTES, build_from_state_dict, find_emb
 from models.inputs import embed, read_tensor, read_token_ids
 from models.probe import make_inputs
 from models.readout import probe_model
-from models.config import ACTIVATIONS, CELLS, GATE_NAMES, MAX_ELEMENTS, probe_elements
+from models.config import ACTIVATIONS, CLASSIC_CELLS, GATE_NAMES, MAX_ELEMENTS, probe_elements
 from viz.style import CELL_NAMES
 
 from .i18n import tr
@@ -37,8 +37,8 @@ def _costliest_tab_probe() -> int:
     core here; an uploaded H = 1024 LSTM at T 1000, batch 4 took about 60 s)."""
     T, H = int(CONTROLS["seq_len"].hi), int(CONTROLS["hidden_size"].hi)
     largest_batch = {cell: min(int(CONTROLS["batch_size"].hi), MAX_ELEMENTS // probe_elements(cell, T, H, 1, 1))
-                     for cell in CELLS}
-    return max(probe_work(cell, T, largest_batch[cell], H) for cell in CELLS)
+                     for cell in CLASSIC_CELLS}
+    return max(probe_work(cell, T, largest_batch[cell], H) for cell in CLASSIC_CELLS)
 
 
 MAX_PROBE_WORK = _costliest_tab_probe()  # the run-time cap for a probe of an uploaded model
@@ -215,6 +215,10 @@ def render() -> None:
     """The whole tab (called by app.py inside its Upload tab)."""
     st.subheader(tr("Probe your own model", "探测你自己的模型"))
     st.markdown(tr(HELP_EN, HELP_ZH))
+    st.caption(tr("This tab reads nn.RNN, nn.LSTM and nn.GRU. The cells after the LSTM (minGRU, minLSTM, IndRNN, LRU) are "
+                  "this project's own modules: probe a trained one in Python, `models.probe(cfg, model=m, inputs=x)`.",
+                  "本页读取 nn.RNN、nn.LSTM 和 nn.GRU。LSTM 之后的单元(minGRU、minLSTM、IndRNN、LRU)是本项目自己的模块:"
+                  "训练好的模型请在 Python 中探测:`models.probe(cfg, model=m, inputs=x)`。"))
     upload = st.file_uploader(tr("State dict (.pt, .pth or .safetensors)", "state_dict 文件(.pt、.pth 或 .safetensors)"),
                               type=["pt", "pth", "safetensors"], key=PREFIX + "file")
     if upload is None:

@@ -1,6 +1,6 @@
 """View "Connectivity": ||dL/dx_t||, how much the loss at the end still depends on the input at step t.
 
-Distill's "Memorization in RNNs" picture, and the honest answer to the seed's "I grew up in France …
+Distill's "Memorization in RNNs" picture, and the honest answer to “从 RNN 到 LSTM”'s "I grew up in France …
 I speak fluent ___": the word "France" can only shape the answer if this is not ~0 at its step.
 The same figure as view 1 (`viz.gradient_norm`), drawn for dL/dx_t instead of dL/dh_t.
 """

@@ -1,4 +1,4 @@
-"""View 5's figure: the seed's decay example, base^k for k = 0..steps on a log axis.
+"""View 5's figure: the decay example of “从 RNN 到 LSTM”, base^k for k = 0..steps on a log axis.
 
 The seed (000) says 0.8^50 = 0.00001427247: a factor a little below 1, multiplied once per
 timestep, leaves almost nothing after 50 steps. The final value is written on the plot.

@@ -1,7 +1,8 @@
 """View 1: gradient norm ||dL/dh_t|| against timestep on a log axis, one colour per run.
 
 For each label: batch mean line with a min-max band over the batch, the LSTM's ||dL/dc_t|| as a
-dotted second line, and the vanilla RNN's bound (gamma ||W_hh||)^(T-t) dashed. Zeros and
+dotted second line, and the bound dashed: the vanilla RNN's (gamma ||W_hh||)^(T-t), IndRNN's
+(gamma max|u|)^(T-t), the LRU's max|lambda|^(T-t). Zeros and
 inf/NaN are marked on the axis floor/ceiling (see `viz.marks`).
 """
 from __future__ import annotations
@@ -12,6 +13,9 @@ import plotly.graph_objects as go
 from .marks import decade_bounds, log_axis, marks
 from .style import figure, rgba, time_axis, trace
 from .text import word
+
+# The a-priori bound on ||dL/dh_t|| each cell's probe reports (ProbeResult.bound), as the legend writes it.
+BOUND_FORMULA = {"rnn": "(γ||W_hh||)^(T-t)", "indrnn": "(γ max|u|)^(T-t)", "lru": "max|λ|^(T-t)"}
 
 
 def batch_stats(a) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -30,11 +34,13 @@ def _band(t, lo, hi, name: str, color: str, lang: str = "en") -> list:
 
 def gradient_norm_figure(grad_h: dict, colors: dict, grad_c: dict | None = None, bound: dict | None = None,
                          band: bool = True, title: str = "Gradient norm ||dL/dh_t|| (log scale)",
-                         lang: str = "en", highway: dict | None = None, quantity: str = "||dL/dh_t||") -> go.Figure:
+                         lang: str = "en", highway: dict | None = None, quantity: str = "||dL/dh_t||",
+                         cells: dict | None = None) -> go.Figure:
     """grad_h: label -> (B, T) ||dL_b/dh_t||; grad_c: label -> (B, T) or None; bound: label -> (T,) or None;
     highway: label -> (B, T) or None, the direct path alone (models/paths.py), dash-dot.
-    quantity: what grad_h holds, for the legend and the y axis (e.g. "||dL/dx_t||" for the connectivity view)."""
-    grad_c, bound, highway = grad_c or {}, bound or {}, highway or {}
+    quantity: what grad_h holds, for the legend and the y axis (e.g. "||dL/dx_t||" for the connectivity view).
+    cells: label -> cell, for the bound's formula in the legend (BOUND_FORMULA; the vanilla RNN's by default)."""
+    grad_c, bound, highway, cells = grad_c or {}, bound or {}, highway or {}, cells or {}
     stats = {k: batch_stats(v) for k, v in grad_h.items()}
     c_means = {k: batch_stats(v)[0] for k, v in grad_c.items() if v is not None}
     h_means = {k: batch_stats(v)[0] for k, v in highway.items() if v is not None}
@@ -63,8 +69,8 @@ def gradient_norm_figure(grad_h: dict, colors: dict, grad_c: dict | None = None,
             add(marks(h_means[label], f"{label} {word('direct path', lang)}", color, floor, ceiling, lang=lang))
         if bound.get(label) is not None:
             traces.append(trace("scatter", x=t, y=np.asarray(bound[label], dtype=np.float64), mode="lines",
-                                name=f"{label} {word('bound', lang)} (γ||W_hh||)^(T-t)", legendgroup=label,
-                                line={"color": color, "width": 2, "dash": "dash"}))
+                                name=f"{label} {word('bound', lang)} {BOUND_FORMULA.get(cells.get(label), BOUND_FORMULA['rnn'])}",
+                                legendgroup=label, line={"color": color, "width": 2, "dash": "dash"}))
     seq_len = max((s[0].size for s in stats.values()), default=1)
     layout = {"xaxis": time_axis(seq_len, lang=lang), "yaxis": log_axis(floor, ceiling, quantity),
               "shapes": shapes, "annotations": notes}

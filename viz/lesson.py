@@ -56,13 +56,13 @@ def clipping_figure(steps, factor: float, threshold: float, title: str, lang: st
 
 
 def parameter_figure(counts: dict, title: str, lang: str = "en") -> go.Figure:
-    """counts: cell -> {"seed": G(n(m+n)+n), "pytorch": PyTorch's count}. Grouped bars, numbers on them."""
+    """counts: cell -> {"seed": G(n(m+n)+n), the tutorial's count, "pytorch": PyTorch's}. Grouped bars, numbers on them."""
     cells = list(counts)
     names = [CELL_NAMES.get(c, c) for c in cells]
     traces = [trace("bar", x=names, y=[counts[c][key] for c in cells], name=label,
                     text=[f"{counts[c][key]:,}" for c in cells], textposition="outside", constraintext="none",
                     cliponaxis=False, marker={"color": color})
-              for key, label, color in (("seed", word("seed formula G(n(m+n)+n)", lang), SPARE_COLORS[5]),
+              for key, label, color in (("seed", word("one bias per gate: G(n(m+n)+n)", lang), SPARE_COLORS[5]),
                                         ("pytorch", word("PyTorch", lang), CELL_COLORS["lstm"]))]
     top = max(v["pytorch"] for v in counts.values())
     layout = {"barmode": "group", "yaxis": {"title": {"text": word("parameters", lang)}, "range": [0, top * 1.2]},
@@ -85,5 +85,17 @@ def training_comparison_figure(loss: dict, baseline: float, reported: tuple, tit
         fig.add_annotation(x=x1 if right else x0, xanchor="right" if right else "left", y=float(np.log10(y0)),
                            text=word(box["what"], lang), showarrow=False, yanchor="top", font={"color": color})
     longest = max((np.asarray(v).size for v in loss.values()), default=0)
-    fig.update_layout(xaxis={"range": [0, max(max_step, longest)]}, yaxis={"range": [-2.5, 0.3], "dtick": 1})
+    fig.update_layout(xaxis={"range": [0, max(max_step, longest)]}, yaxis={"range": loss_range(fig.data), "dtick": 1})
     return fig
+
+
+def loss_range(traces, floor: float = -2.5, ceiling: float = 0.3) -> list[float]:
+    """log10 y range [floor, ceiling], widened by half-decade steps to hold every drawn (finite, positive) value:
+    a GRU that falls below 10^-2.5 stays on the chart."""
+    ys = [np.asarray(t.y, dtype=np.float64) for t in traces if t.y is not None and len(t.y)]
+    ys = np.concatenate(ys) if ys else np.array([])
+    ys = ys[np.isfinite(ys) & (ys > 0)]
+    if ys.size:
+        floor = min(floor, np.floor(2 * np.log10(ys.min()) - 0.2) / 2)
+        ceiling = max(ceiling, np.ceil(2 * np.log10(ys.max()) + 0.2) / 2)
+    return [float(floor), float(ceiling)]

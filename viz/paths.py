@@ -1,4 +1,4 @@
-"""View "Which path carries the gradient": each step's backward signal split into the seeds' paths.
+"""View "Which path carries the gradient": each step's backward signal split into the tutorials' paths.
 
 For one run (a label), `paths` maps a path name of `models.paths` to (B, T) norms, entry t = the part
 of dL/dc_{t-1} (LSTM) or dL/dh_{t-1} (GRU, RNN) that step t sends back along that path. The figure
@@ -24,10 +24,13 @@ _LABELS = {  # (cell, path) -> English legend text; the Chinese is in viz.text
     ("lstm", "output_gate"): "via output gate o", ("gru", "copy"): "copy z_t ⊙ g^h_t (direct)",
     ("gru", "update_gate"): "via update gate z", ("gru", "reset_gate"): "via reset gate r",
     ("gru", "candidate"): "via candidate n (W_hn)", ("rnn", "recurrent"): "W_hh^T δ_t (only path)",
+    ("mingru", "copy"): "(1 − z_t) ⊙ g_t (only path)", ("minlstm", "forget_direct"): "f′_t ⊙ g_t (only path)",
+    ("indrnn", "recurrent"): "u ⊙ φ′(a_t) ⊙ g_t (only path)", ("lru", "recurrent"): "λ̄ ⊙ g_t (only path)",
 }
 
 
 def _cell_of(names) -> str:
+    """The classic cell a set of path names belongs to (when the caller gives no `cells`)."""
     return "lstm" if "forget_direct" in names else "gru" if "copy" in names else "rnn"
 
 
@@ -45,10 +48,11 @@ def path_shares(paths: dict) -> dict:
 
 
 def gradient_paths_figure(paths: dict, lang: str = "en", share: bool = False, title: str | None = None,
-                          total: dict | None = None) -> go.Figure:
+                          total: dict | None = None, cells: dict | None = None) -> go.Figure:
     """paths: label -> {path name -> (B, T) norms}; total: label -> (B, T) ||dL/dc_t|| or ||dL/dh_t||, drawn
-    thin and black at the same x as a check (the sum's norm never exceeds the sum of the norms)."""
-    labels, total = list(paths), total or {}
+    thin and black at the same x as a check (the sum's norm never exceeds the sum of the norms);
+    cells: label -> cell name (for the legend; inferred from the path names of the classic cells otherwise)."""
+    labels, total, cells = list(paths), total or {}, cells or {}
     layout = grid(len(labels), 1, titles=labels, vgap=0.12 if len(labels) > 1 else 0.08, shared_x=True)
     traces, shapes, notes, seq_len = [], [], [], 1
     means = {label: {n: np.asarray(a, dtype=np.float64)[:, 1:].mean(axis=0) for n, a in p.items()}
@@ -57,15 +61,16 @@ def gradient_paths_figure(paths: dict, lang: str = "en", share: bool = False, ti
               for label in labels if total.get(label) is not None}
     floor, ceiling = decade_bounds([m for p in means.values() for m in p.values()] + list(totals.values()))
     for row, label in enumerate(labels, start=1):
-        cell, ax = _cell_of(paths[label]), axes(row)
+        cell, ax = cells.get(label) or _cell_of(paths[label]), axes(row)
         series = path_shares(paths[label]) if share else means[label]
         for name, y in series.items():
             x = np.arange(1, y.size + 1)  # the state reached: t - 1 for step t = 2..T
             seq_len = max(seq_len, y.size + 1)
             style = {"color": PATH_COLORS.get(name, "#000000"), "width": 4 if name in DIRECT else 2.5}
-            seen = any(_cell_of(paths[prev]) == cell and name in paths[prev] for prev in labels[:row - 1])
+            seen = any((cells.get(prev) or _cell_of(paths[prev])) == cell and name in paths[prev]
+                       for prev in labels[:row - 1])
             common = dict(x=x, y=y, name=path_label(cell, name, lang), legendgroup=f"{cell} {name}",
-                         showlegend=not seen, **ax)  # one legend entry per (cell, path)
+                          showlegend=not seen, **ax)  # one legend entry per (cell, path)
             if share:
                 traces.append(trace("scatter", mode="lines", stackgroup=f"s{row}", line={**style, "width": 0.5},
                                     fillcolor=style["color"], **common,

@@ -79,7 +79,7 @@ def phase_grids(table, cells, y: str = "seq_len", colour: str = "log10_grad_firs
                  "y_labels": [_label(v) for v in ys], "seeds": int(rows["seed"].nunique()),
                  "z": hover[colour], "hover": hover,
                  "overflow": [[bool(v) for v in row] for row in overflow]}  # any seed overflowed
-        if cell == "rnn" and "gamma_w_norm" in rows:
+        if cell in ("rnn", "indrnn") and "gamma_w_norm" in rows:  # IndRNN: W_hh = diag(u), gamma max|u|
             g = np.array(entry["hover"]["gamma_w_norm"], dtype=np.float64)
             entry["line"] = [[_crossing(np.array(xs), g[i]), i] for i in range(len(ys))]
             entry["line"] = [p for p in entry["line"] if p[0] is not None]

@@ -12,8 +12,13 @@ from plotly.colors import sequential
 
 from .text import word
 
-CELL_COLORS = {"rnn": "#D55E00", "lstm": "#0072B2", "gru": "#009E73"}  # vermillion, blue, green
-CELL_NAMES = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
+# 1997-2014: Okabe-Ito vermillion, blue, green; 2018-2024: Paul Tol's colour-blind-safe "muted" wine, indigo, rose,
+# olive, none of them a spare (SPARE_COLORS), so a second run of a cell never takes another cell's colour
+CELL_COLORS = {"rnn": "#D55E00", "lstm": "#0072B2", "gru": "#009E73",
+               "mingru": "#882255", "minlstm": "#332288", "indrnn": "#CC6677", "lru": "#999933",
+               "rnn_orthogonal": "#44AA99"}  # the training arm models.nets.VARIANTS, Tol's teal
+CELL_NAMES = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU", "mingru": "minGRU", "minlstm": "minLSTM", "indrnn": "IndRNN",
+              "lru": "LRU", "rnn_orthogonal": "RNN, W_hhᵀW_hh = I"}  # language-neutral: it is named in figures
 GATE_COLORS = {
     "input": "#E69F00", "forget": "#0072B2", "cell": "#CC79A7", "output": "#009E73",  # LSTM i, f, g, o
     "reset": "#D55E00", "update": "#56B4E9", "new": "#CC79A7",  # GRU r, z, n
@@ -119,9 +124,12 @@ def projector(fig: go.Figure, height: int = 470) -> go.Figure:
     """The figure for a 1280x720 projector: every text at least PROJECTOR_FONT px, every line at least 3 px.
 
     The legend sits at the bottom of the figure (container coordinates) and the axes make room for their
-    own tick labels and titles, so nothing overlaps at the larger font."""
-    entries = legend_entries(fig)
-    legend_rows = -(-entries // 2)  # about two entries a row
+    own tick labels and titles, so nothing overlaps at the larger font. Shaded bands (min-max) leave the
+    legend: on one screen its rows are the plot's height."""
+    for t in fig.data:  # a shaded band explains itself beside its line: its legend entry would cost a row
+        if getattr(t, "fill", None) and "line" in t and t.line.width == 0:
+            t.showlegend = False
+    legend_rows = -(-legend_entries(fig) // 2)  # about two entries a row
     top_titles = any(a.yref == "paper" and (a.y or 0) >= 0.99 for a in fig.layout.annotations)  # subplot titles
     fig.update_layout(font={"size": PROJECTOR_FONT}, height=height, title={"font": {"size": PROJECTOR_FONT}},
                       legend={"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom", "x": 0,
@@ -131,6 +139,6 @@ def projector(fig: go.Figure, height: int = 470) -> go.Figure:
     fig.update_yaxes(automargin=True, title_standoff=6)
     fig.update_annotations(font={"size": PROJECTOR_FONT})
     for t in fig.data:  # band edges (width 0) stay invisible
-        if "line" in t and t.mode and "lines" in t.mode and t.line.width != 0:
+        if "mode" in t and t.mode and "lines" in t.mode and t.line.width != 0:
             t.line.width = max(PROJECTOR_LINE, t.line.width or 0)
     return fig

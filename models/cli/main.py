@@ -15,7 +15,7 @@ from pathlib import Path
 
 import torch
 
-from ..config import CHOICES, LIMITS, ProbeConfig
+from ..config import CELL_CONTROLS, CHOICES, LIMITS, MODERN_CELLS, ProbeConfig
 from ..probe import probe
 from . import sweep as sweep_cli
 from . import train as train_cli
@@ -52,6 +52,16 @@ def add_probe_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, required=True, help="directory for probe.json and model.pt")
 
 
+def controls_epilog() -> str:
+    """What --weight-scale, --init, --activation and --forget-bias drive in each cell after the LSTM
+    (models.config.CELL_CONTROLS), one line per cell."""
+    lines = ["In the cells after the LSTM (- : not used):"]
+    for cell in MODERN_CELLS:
+        parts = [f"{name.replace('_', '-')}: {m[0] if m else '-'}" for name, m in CELL_CONTROLS[cell].items()]
+        lines.append(f"  {cell}: " + "; ".join(parts))
+    return "\n".join(lines)
+
+
 def run_probe(args: argparse.Namespace) -> int:
     values = {f.name: getattr(args, f.name) for f in dataclasses.fields(ProbeConfig)}
     try:
@@ -77,6 +87,7 @@ def main(argv=None) -> int:
     p = sub.add_parser("probe", help="probe a freshly initialised cell", description=__doc__,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     add_probe_arguments(p)
+    p.epilog = controls_epilog()
     p.set_defaults(func=run_probe)
     t = sub.add_parser("train", help="train a cell on a long-range task",
                        description=train_cli.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -21,7 +21,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..config import CELLS, INITS
+from ..config import ACTIVATIONS, INITS
+from ..nets import AUTO_ACTIVATION, HEADS, TRAIN_CELLS, plain_state_dict
+from ..sources import cite
 from ..tasks import TASKS, parse_series_csv
 from ..training import TrainConfig, Trainer
 
@@ -32,9 +34,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Every option of `python -m models train`, with its default from TrainConfig."""
     d = DEFAULTS
     parser.add_argument("--task", choices=TASKS, default=d.task,
-                        help="adding: sum of two marked values; recall: first of T symbols; sine: seed 001's "
-                             "y = 3 sin x + cos 5x + noise + 6; series: your CSV (--series) (default %(default)s)")
-    parser.add_argument("--cell", choices=CELLS, default="lstm", help="recurrent cell (default %(default)s)")
+                        help="adding: sum of two marked values; recall: first of T symbols; sine: y = 3 sin x + cos 5x + "
+                             f"noise + 6, the series of the tutorial {cite('lstm_part_2')}; series: your CSV (--series) "
+                             "(default %(default)s)")
+    parser.add_argument("--cell", choices=TRAIN_CELLS, default="lstm",
+                        help="recurrent cell; rnn_orthogonal: the RNN with W_hh kept orthogonal (default %(default)s)")
     parser.add_argument("--seq-len", type=int, default=d.seq_len, help="T, the dependency length (default %(default)s)")
     parser.add_argument("--hidden-size", type=int, default=d.hidden_size, help="H (default %(default)s)")
     parser.add_argument("--num-layers", type=int, default=d.num_layers, help="stacked layers (default %(default)s)")
@@ -49,6 +53,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="recurrent weight initialisation (default %(default)s: PyTorch's own)")
     parser.add_argument("--forget-bias", type=float, default=d.forget_bias,
                         help="LSTM forget-gate bias at initialisation (default %(default)s)")
+    parser.add_argument("--activation", choices=(AUTO_ACTIVATION,) + ACTIVATIONS, default=d.activation,
+                        help="phi of the RNN and IndRNN, and between LRU layers; auto: tanh, IndRNN relu (default %(default)s)")
+    parser.add_argument("--head", choices=HEADS, default=d.head,
+                        help="on h_T: linear, or mlp = W2 tanh(W1 h + b1) + b2 (default %(default)s)")
     parser.add_argument("--num-classes", type=int, default=d.num_classes,
                         help="recall: K symbols, chance 1/K (default %(default)s)")
     parser.add_argument("--noise", type=float, default=d.noise, help="sine: noise std (default %(default)s)")
@@ -66,7 +74,8 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     return TrainConfig(task=args.task, cells=(args.cell,), seq_len=args.seq_len, hidden_size=args.hidden_size,
                        num_layers=args.num_layers, batch_size=args.batch_size, steps=args.steps, lr=args.lr,
                        clip=args.clip > 0, clip_value=args.clip if args.clip > 0 else DEFAULTS.clip_value,
-                       init=args.init, forget_bias=args.forget_bias, num_classes=args.num_classes,
+                       init=args.init, forget_bias=args.forget_bias, activation=args.activation, head=args.head,
+                       num_classes=args.num_classes,
                        noise=args.noise, snapshot_every=args.snapshot_every, max_seconds=args.max_seconds,
                        eval_samples=args.eval_samples, seed=args.seed)
 
@@ -109,7 +118,7 @@ def main(args: argparse.Namespace) -> int:
     report = run_report(trainer)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "train.json").write_text(json.dumps(report, allow_nan=False))
-    torch.save(trainer.nets[args.cell].state_dict(), args.out / "model.pt")
+    torch.save(plain_state_dict(trainer.nets[args.cell]), args.out / "model.pt")
     test = {k: "not finite" if v is None else f"{v:.4g}" for k, v in report["test"].items()}
     print(f"{args.cell} on {args.task} (T={args.seq_len}): {trainer.step} steps in {time.perf_counter() - start:.1f} s "
           f"(ended by {trainer.stopped_by}); test loss {test['loss']}, {report['task']['metric']} {test['metric']} "

@@ -1,1 +1,1 @@
-"""The lesson: the seeds' story in nine chapters (data in `chapters`, one renderer in `page`)."""
+"""The lesson: the tutorials' story in ten chapters (the tenth: after the LSTM) (data in `chapters`, one renderer in `page`)."""

@@ -2,12 +2,17 @@
 
 URL: `?chapter=5&forget_bias=3` (the chapter and its knobs; read once per session into the widgets' state,
 written back after every run, TESTING.md's pitfall) and `present=1` for a projector: sidebar collapsed, one
-chapter per screen, chart text >= 20 px and lines >= 3 px (`viz.style.projector`, drawn with theme=None).
-Every chapter: title, text, equations, at most two knobs, the figure, "predict, then reveal", and the
-offline HTML downloads (`ui.lesson.export`). In a class (`?class=CODE[&key=SECRET]`) `ui.classroom` draws the
-class bar, keeps a student's page on the teacher's chapter and runs the class's predict-then-reveal.
+chapter per 1280x720 screen with its reveal open (the figure's height leaves room for the question and
+the answer, PRESENT_CSS), chart text >= 20 px and lines >= 3 px (`viz.style.projector`, drawn with
+theme=None), and a clicker's PageDown/PageUp (or the arrows, Home, End) turning chapters (`keys`).
+Every chapter: title, text with typeset maths, equations, at most two knobs, the figure, "predict, then
+reveal"; outside presenter mode also the offline HTML downloads (`export`) and the Sources. In a class
+(`?class=CODE[&key=SECRET]`) `ui.classroom` draws the class bar, keeps a student's page on the teacher's chapter
+and runs the class's predict-then-reveal.
 """
 from __future__ import annotations
+
+import re
 
 import streamlit as st
 
@@ -19,24 +24,38 @@ from ..i18n import language, tr
 from ..nav import URL_CHANGED_KEY
 from ..phone import for_phone
 from ..probe_views import PLOTLY_CONFIG
-from . import export, training
+from . import export, keys, training
 from .chapters import CHAPTERS, Chapter, fmt
 
 CHAPTER_KEY = "lesson_chapter"  # 1-based chapter number (plain state, not a widget's)
 LOADED_KEY = "lesson_url_loaded"
 PROBLEMS_KEY = "lesson_url_problems"
 KNOB_NAMES = {k.name for c in CHAPTERS for k in c.knobs}
-REFRESH_SECONDS = 1.0  # chapter 8's figure while its run trains
+REFRESH_SECONDS = 1.0  # chapter 8's figure while its run trains; the whole-lesson file while it is prepared
+# Presenter mode: the page is one screen high, a column of title row, body (text | figure) and foot (question,
+# answer); the body takes what the others leave, and the figure (height="stretch") fills the body's height.
 PRESENT_CSS = """<style>
 [data-testid="stHeader"] { display: none; }  /* the projector shows the lesson only; the URL holds the rest */
-.block-container { padding-top: 1.2rem; padding-bottom: 0.5rem; max-width: 100%; }
-.block-container h2 { font-size: 2.0rem; padding: 0.2rem 0; }
-.block-container h3 { font-size: 1.7rem; padding: 0.1rem 0; text-align: center; }
+.block-container { padding-top: 0.9rem; padding-bottom: 0.6rem; max-width: 100%; height: 100vh;
+    box-sizing: border-box; }
+.block-container > [data-testid="stVerticalBlock"] { height: 100%; flex-wrap: nowrap; }
+.block-container > [data-testid="stVerticalBlock"] > div:has(> .st-key-lesson_body) { flex: 1 0 auto; }
+.st-key-lesson_body { height: 100%; }
+.st-key-lesson_body > div:has(> [data-testid="stHorizontalBlock"]) { flex: 1 0 auto; }
+.st-key-lesson_body [data-testid="stHorizontalBlock"] { height: 100%; }
+div:has(> .st-key-lesson_figure), .st-key-lesson_figure div:has(> [data-testid="stVerticalBlock"]) { flex: 1 0 auto; }
+.block-container h3 { font-size: 1.6rem; padding: 0.1rem 0; text-align: center; }
 .block-container p, .block-container li { font-size: 1.1rem; }
+.block-container [data-testid="stVerticalBlock"] { gap: 0.55rem; }
 </style>"""
-EQ_CSS = """<style>.lesson-eq { font-family: "Cambria Math", "STIX Two Math", "Times New Roman", serif;
-font-size: 1.15em; background: rgba(127, 127, 127, 0.1); padding: 0.3em 0.7em; border-radius: 4px;
-margin: 0.2em 0 0.6em; overflow-x: auto; }</style>"""
+PAGE_CSS = """<style>
+[class*="st-key-lesson_eq_"] { background: rgba(127, 127, 127, 0.1); border-radius: 4px; padding: 0.35em 0.7em;
+    overflow: visible; }
+[class*="st-key-lesson_eq_"] [data-testid="stMarkdownContainer"] { margin-bottom: -1rem; }
+[class*="st-key-lesson_eq_"] .katex { font-size: 1.12em; }
+.st-key-lesson_keys_box { display: none; }
+</style>"""
+FIGURE_MIN = 300  # px: the presenter-mode figure's least height; it grows to fill the screen
 
 
 def knob_key(number: int, name: str) -> str:
@@ -71,19 +90,20 @@ def load_url() -> None:
 
 
 def go_to(number: int) -> None:
-    """Button / picker callback: show chapter `number`."""
+    """Button / picker / clicker: show chapter `number`."""
     st.session_state[CHAPTER_KEY] = max(1, min(len(CHAPTERS), number))
     st.session_state[PROBLEMS_KEY] = []
 
 
 def draw_knobs(number: int, chapter: Chapter) -> dict:
-    """The chapter's knobs (select sliders over their options); returns name -> value."""
+    """The chapter's knobs (select sliders over their options, shown by their labels); returns name -> value."""
     values = {}
     for knob in chapter.knobs:
         key = knob_key(number, knob.name)
         if key not in st.session_state:  # first visit, or the widget was dropped while another chapter showed
             st.session_state[key] = knob.default
-        values[knob.name] = st.select_slider(tr(knob.en, knob.zh), options=knob.options, key=key, format_func=fmt)
+        values[knob.name] = st.select_slider(tr(knob.en, knob.zh), options=knob.options, key=key,
+                                             format_func=knob.display)
     return values
 
 
@@ -97,12 +117,27 @@ def write_url(number: int, values: dict) -> None:
             st.query_params[name] = text
 
 
+def equations(chapter: Chapter) -> None:
+    """The chapter's equations, typeset (KaTeX), each in its shaded box: as inline maths, so a long one wraps
+    after an operator or between its `,\\quad`-separated parts instead of running out of a narrow column."""
+    for i, eq in enumerate(chapter.equations_in(language())):
+        with st.container(key=f"lesson_eq_{i}"):
+            st.markdown(",&ensp; ".join(f"${part}$" for part in re.split(r",\\quad\s*", eq)))
+
+
 def draw_figure(number: int, chapter: Chapter, values: dict, present: bool) -> None:
     fig = for_phone(chapter.figure(values, language()))
-    if present:
-        fig = projector(fig, height=490)
+    if present:  # at least FIGURE_MIN high, and as high as the body row leaves (PRESENT_CSS)
+        fig = projector(fig, height=FIGURE_MIN)
     st.plotly_chart(fig, key=f"lesson_chart_{number}", config=PLOTLY_CONFIG, width="stretch",
-                    theme=None if present else "streamlit")
+                    height="stretch" if present else "content", theme=None if present else "streamlit")
+
+
+def live_figure(number: int, chapter: Chapter, values: dict, present: bool) -> None:
+    """Chapter 8's fragment: the run's status line and its figure, refreshed together; a full rerun at the end."""
+    training.status()
+    draw_figure(number, chapter, values, present)
+    training.rerun_when_finished()
 
 
 def nav_buttons(number: int, where: str, title: str | None = None) -> None:
@@ -119,11 +154,11 @@ def nav_buttons(number: int, where: str, title: str | None = None) -> None:
                     on_click=go_to, args=(number + 1,), width="stretch")
 
 
-def predict_then_reveal(chapter: Chapter, values: dict) -> None:
+def predict_then_reveal(question: str, answer: str) -> None:
     """The question, and its answer computed from the run the figure shows, behind an expander."""
-    st.markdown(f"**{tr('Predict', '预测')}:** {tr(*chapter.predict)}")
+    st.markdown(f"**{tr('Predict', '预测')}:** {question}")
     with st.expander(tr("Reveal (computed from the model)", "揭晓答案(由模型计算)")):
-        st.markdown(chapter.reveal(values, language()))
+        st.markdown(answer)
 
 
 def picker(number: int) -> None:
@@ -135,40 +170,71 @@ def picker(number: int) -> None:
                  on_change=lambda: go_to(st.session_state["lesson_pick"]))
 
 
-def downloads(number: int, values: dict) -> None:
+def whole_lesson(lang: str) -> None:
+    """The whole-lesson file, prepared ahead on the server: its download button once ready, else its progress."""
+    ready = export.prepared(lang)
+    if ready.html is not None:
+        st.download_button(tr("Download the whole lesson (HTML)", "下载整个课程(HTML)"), data=lambda: ready.html,
+                           file_name="lesson.html", mime="text/html", key="lesson_download_all", on_click="ignore",
+                           icon=":material/download:")
+        if st.session_state.get("lesson_all_waiting"):  # it was being prepared: stop this fragment's refresh
+            st.session_state["lesson_all_waiting"] = False
+            st.rerun()
+    elif ready.error is not None:
+        st.error(tr(f"The whole lesson could not be prepared ({ready.error}); download the chapters one by one.",
+                    f"无法生成整个课程({ready.error});请逐章下载。"))
+    else:
+        st.session_state["lesson_all_waiting"] = True
+        st.progress(ready.done / ready.total, text=tr(f"Preparing the whole lesson: chapter {ready.done} of {ready.total}…",
+                                                      f"正在生成整个课程:第 {ready.done}/{ready.total} 章…"))
+
+
+def downloads(number: int, chapter: Chapter, values: dict) -> None:
     lang = language()
-    a, b, _ = st.columns([1, 1, 2])
+    job = training.current_job() if chapter.live else export.NO_RUN
+    a, b = st.columns(2)
     a.download_button(tr("Download this chapter (HTML)", "下载本章(HTML)"),
-                      data=lambda: export.chapter_html(number, values, lang), file_name=f"lesson_chapter_{number}.html",
+                      data=lambda: export.chapter_html(number, values, lang, job), file_name=f"lesson_chapter_{number}.html",
                       mime="text/html", key="lesson_download_chapter", on_click="ignore", icon=":material/download:")
-    b.download_button(tr("Download the whole lesson (HTML)", "下载整个课程(HTML)"),
-                      data=lambda: export.lesson_html_all(lang), file_name="lesson.html", mime="text/html",
-                      key="lesson_download_all", on_click="ignore", icon=":material/download:")
+    with b:
+        ready = export.prepared(lang).html is not None
+        st.fragment(whole_lesson, run_every=None if ready else REFRESH_SECONDS)(lang)
+
+
+def sources() -> None:
+    """The tutorials and papers the lesson cites (`models.sources`, as the offline file lists them)."""
+    with st.expander(tr("Sources: the tutorials and papers this lesson cites", "参考来源:本课程引用的教程与论文")):
+        for heading, items in export.sources(language()):
+            st.markdown(f"**{heading}**\n\n" + "\n".join(f"{i}. {e}" for i, e in enumerate(items, start=1)))
 
 
 def render() -> None:
     load_url()
     present = st.query_params.get("present") == "1"
+    st.markdown(PAGE_CSS + (PRESENT_CSS if present else ""), unsafe_allow_html=True)
+    if present:
+        move = keys.pressed()
+        if move:
+            go_to(keys.target(move, st.session_state[CHAPTER_KEY], len(CHAPTERS)))
     room = classroom.begin(CHAPTER_KEY, knob_key, present)  # class mode (ui.classroom): None outside a class
     number = st.session_state[CHAPTER_KEY]
     chapter = CHAPTERS[number - 1]
-    st.markdown(EQ_CSS + (PRESENT_CSS if present else ""), unsafe_allow_html=True)
     if not present:
-        st.title(tr("Why gradients vanish: a lesson in nine chapters", "梯度为何消失:九章课程"))
+        st.title(tr("Why gradients vanish: a lesson in ten chapters", "梯度为何消失:十章课程"))
         for en, zh in st.session_state.get(LANGUAGE_PROBLEM_KEY, []) + st.session_state.get(PROBLEMS_KEY, []):
             st.warning(tr(en, zh))
         picker(number)
         nav_buttons(number, "top")
         st.header(f"{number}. {tr(*chapter.title)}", anchor=False)
-    else:  # one screen: the title between Previous and Next; the question and answer under the figure
+    else:  # one screen: the title between Previous and Next; the question and answer across the foot
         nav_buttons(number, "top", title=f"{number}. {tr(*chapter.title)}")
-    text_col, fig_col = st.columns([2, 3], gap="medium")
+    with st.container(key="lesson_body"):
+        text_col, fig_col = st.columns([2, 3], gap="medium")
     with text_col:
         st.markdown(tr(*chapter.text))
-        for eq in chapter.equations_in(language()):
-            st.markdown(f'<div class="lesson-eq">{eq}</div>', unsafe_allow_html=True)
+        equations(chapter)
     with fig_col:
-        figure_box = st.container()  # filled below, once the knobs have given their values
+        figure_box = st.container(key="lesson_figure")  # filled below, once the knobs have given their values
     # Off the projector the knobs and the question sit under the figure, so a phone, which stacks the columns,
     # shows the figure, its knobs and the question together.
     with text_col if present else fig_col:
@@ -177,15 +243,16 @@ def render() -> None:
             training.start_stop(values)
     with figure_box:
         if chapter.live:
-            st.fragment(draw_figure, run_every=REFRESH_SECONDS if training.running() else None)(
+            st.fragment(live_figure, run_every=REFRESH_SECONDS if training.running() else None)(
                 number, chapter, values, present)
         else:
             draw_figure(number, chapter, values, present)
-    with fig_col:
+    with st.container(key="lesson_foot") if present else fig_col:
         if room is not None:
             classroom.question(room, chapter, values)
         else:
-            predict_then_reveal(chapter, values)
+            predict_then_reveal(tr(*chapter.predict), chapter.reveal(values, language()))
     if not present:
-        downloads(number, values)
+        downloads(number, chapter, values)
+        sources()
     write_url(number, values)

@@ -3,7 +3,7 @@
 A `Question` is either a choice (`Option`s, one value each, what the class store keeps) or a number (its range, step
 and the tolerance within which an answer counts as right), and `computed(values)` maps the chapter's knob values to
 the answer in that form. Every `computed` reads the numbers the chapter's reveal reads, from the same calls
-(`lesson_probe` of the same `models.lesson` configs, `cached_clipping`, `worked_toy`, `parameter_counts`, the live
+(`lesson_probe` of the same `models.lesson` configs, `wall_runs`, `worked_toy`, `parameter_counts`, the live
 run of `ui.lesson.training`), so the answer a class is shown is the reveal's, never typed in. It returns None where
 the run does not answer the question (chapter 8 before a run; every path underflowed to 0 in float32).
 """
@@ -16,12 +16,13 @@ from typing import Callable
 import numpy as np
 
 from models import lesson as ml
+from models.after_lstm import configs as after_configs
 from models.examples import parameter_counts
 from viz.paths import path_label
 from viz.style import CELL_NAMES
 
 from . import training
-from .data import cached_clipping, lesson_probe, worked_toy
+from .data import lesson_probe, wall_runs, worked_toy
 
 
 @dataclass(frozen=True)
@@ -98,16 +99,20 @@ def growth(v: dict) -> str | None:
     return GROWTH[1 + min(4, int(math.floor(math.log10(ratio))))].value
 
 
-# 3. Does clipping change ||C_2|| / ||C_T||? (the reveal's ratio before and after)
-CLIP = (Option("same", "No, the ratio stays the same", "不会,比值不变"),
-        Option("changes", "Yes, it changes the ratio", "会,比值改变"))
+# 3. Where does the unclipped step at the wall land? (models.wall, as the reveal: the unclipped run's longest step)
+LANDING = (Option("plateau", "Far off, on a plateau where the error stays high", "远处的平台上,误差一直很高"),
+           Option("valley", "In the valley, near the minimum", "谷底,接近最小值"),
+           Option("wall", "Still on the slope of the wall", "仍在墙的斜坡上"))
+VALLEY_ERROR = 1e-2  # E_50 under this where the step lands: the valley
+FLAT_GRADIENT = 1e-3  # ||grad E|| under this where it lands: a plateau (descent barely moves from there)
 
 
-def clipping_changes(v: dict) -> str:
-    c = cached_clipping(v["weight_scale"], v["clip"])
-    s = np.asarray(c["steps"], dtype=np.float64)
-    before, after = s[1] / s[-1], (s[1] * c["factor"]) / (s[-1] * c["factor"])
-    return "same" if np.isclose(before, after, rtol=1e-9) else "changes"
+def wall_landing(v: dict) -> str:
+    plain = wall_runs(v["clip"])["unclipped"]
+    k = plain["jump"]["step"]  # the longest step starts at path[k] and lands at path[k + 1]
+    if plain["error"][k + 1] < VALLEY_ERROR:
+        return "valley"
+    return "plateau" if plain["grad_norm"][k + 1] < FLAT_GRADIENT else "wall"
 
 
 # 4. Which cells get at least 1% of the gradient back to 'France' (t = 1): ||dL/dx_1|| / ||dL/dx_T|| >= 0.01.
@@ -175,7 +180,7 @@ FIRST = tuple(Option(c, CELL_NAMES[c], CELL_NAMES[c]) for c in CELLS3) + (
 
 
 def first_to_leave(v: dict) -> str | None:
-    history = training.losses()
+    history = training.losses_of(training.current_job())
     if not history or not any(len(loss) for loss in history.values()):
         return None
     steps = {c: ml.first_below(loss, training.LEFT) for c, loss in history.items()}
@@ -188,12 +193,26 @@ def lstm_parameters(v: dict) -> float:
     return float(parameter_counts("lstm", v["input_size"], v["hidden_size"])["pytorch"])
 
 
+# 10. The minGRU's ||dL/dh_1|| (batch mean, the reveal's), by decade.
+REACHED = (Option("over_0.1", "More than 0.1", "多于 0.1"), Option("0.01", "0.01 to 0.1", "0.01 到 0.1"),
+           Option("0.001", "0.001 to 0.01", "0.001 到 0.01"), Option("0.0001", "0.0001 to 0.001", "0.0001 到 0.001"),
+           Option("less", "Less than 0.0001", "少于 0.0001"))
+
+
+def mingru_reach(v: dict) -> str | None:
+    r = lesson_probe(after_configs(v["gate_bias"], v["ring_top"])["mingru"])
+    g = ml.gradient_at(r.grad_h, 1)
+    if not math.isfinite(g):
+        return None
+    return next((o.value for o, lo in zip(REACHED, (0.1, 0.01, 0.001, 0.0001)) if g > lo), "less")
+
+
 QUESTIONS = {
     "unrolling": Question("number", toy_output, ("o_3 (each of its two components)", "o_3(两个分量相同,填一个)"),
                           lo=-1000, hi=1000, step=1),
     "vanishing": Question("choice", growth, ("The gradient at t = 1", "t = 1 处的梯度"), GROWTH),
-    "exploding": Question("choice", clipping_changes, ("Does clipping change ‖C_2‖ / ‖C_T‖?",
-                                                       "裁剪会改变 ‖C_2‖ / ‖C_T‖ 吗?"), CLIP),
+    "exploding": Question("choice", wall_landing, ("Where the unclipped step at the wall lands",
+                                                   "不裁剪时撞墙的一步落在哪里"), LANDING),
     "long_range": Question("choice", reaching, ("Cells with at least 1% back at 'France'", "在“法国”处仍有至少 1% 的单元"),
                            REACHING),
     "lstm": Question("choice", lambda v: largest_path("lstm", v), ("The path carrying most", "传递最多的路径"),
@@ -204,4 +223,5 @@ QUESTIONS = {
     "training": Question("choice", first_to_leave, ("The first to leave 0.167", "最先离开 0.167 的单元"), FIRST),
     "parameters": Question("number", lstm_parameters, ("nn.LSTM's parameter count", "nn.LSTM 的参数数量"),
                            lo=0, hi=10_000_000, step=1),
+    "after_lstm": Question("choice", mingru_reach, ("The minGRU's ‖dL/dh_1‖", "minGRU 的 ‖dL/dh_1‖"), REACHED),
 }
