@@ -66,8 +66,12 @@ def test_teacher_and_student_on_two_processes(class_servers, tmp_path):
         teacher.get_by_role("button", name="Next ▶").first.click()
         student.get_by_role("heading", name="5. The LSTM: gates and the cell-state highway").wait_for(timeout=WAIT_MS)
         print(f"student on process B followed the teacher's Next on process A in {time.perf_counter() - start:.2f} s")
-        wait_for_app(student)
+        # The heading can come before the run that drew it is over: a run cut short by the next one leaves the
+        # last chapter's controls standing, unmarked, while the state reads "not running" for a moment (CI saw
+        # chapter 4's 8 options here once). So wait for this chapter's question, then for the page to be idle.
         options = student.locator('[data-testid="stMain"] [data-testid="stRadio"] label[data-testid="stRadioOption"]')
+        options.filter(has_text="B_t = f_t").wait_for(timeout=WAIT_MS)
+        wait_for_app(student)
         assert student.locator(CHART).count() == 1 and options.count() == 5
         assert student.locator('[data-testid="stSlider"]').count() == 1 and student.evaluate(NO_SIDEWAYS_SCROLL_JS)
         knob, figure = (student.locator(s).first.bounding_box() for s in ('[data-testid="stSlider"]', CHART))
