@@ -208,9 +208,10 @@ PER_PROCESS = 96  # 2 x 96 + 1 students stay under STUDENT_CAP
 
 
 def writer(directory: str, code: str, secret: str, who: int, start) -> None:
-    """One OS process: waits for the other, then writes PER_PROCESS answers and PER_PROCESS // 4 teacher changes."""
+    """One OS process: once both have opened the store, writes PER_PROCESS answers and PER_PROCESS // 4 teacher
+    changes."""
     store = ClassStore(directory)
-    start.wait()
+    start.wait()  # a barrier of both writers (an event set by the parent let one finish before the other started)
     for i in range(PER_PROCESS):
         store.answer(code, "sum", f"proc{who}-student{i:03d}", float(who * 1000 + i))
         store.answer(code, "gru", "shared-student", f"from{who}")  # both processes rewrite one row
@@ -222,11 +223,10 @@ def test_two_processes_writing_at_once_lose_nothing(tmp_path):
     store = ClassStore(tmp_path)
     code, secret = store.create_class()
     ctx = multiprocessing.get_context("spawn")  # clean OS processes, each with its own connection
-    start = ctx.Event()
+    start = ctx.Barrier(2)
     procs = [ctx.Process(target=writer, args=(str(tmp_path), code, secret, who, start)) for who in (1, 2)]
     for p in procs:
         p.start()
-    start.set()
     for p in procs:
         p.join(120)
     assert [p.exitcode for p in procs] == [0, 0]
