@@ -151,7 +151,7 @@ def controls() -> None:
         apply_preset()
     preset = st.selectbox(tr("Preset", "预设"), list(PRESETS), key=PREFIX + "preset", on_change=apply_preset,
                           format_func=lambda p: tr(*PRESET_TEXT[p][:2]))
-    st.info(tr(*PRESET_TEXT[preset][2:]), icon="🔎")
+    st.info(tr(*PRESET_TEXT[preset][2:]), icon=":material/search:")
     with st.expander(tr("Settings", "设置")):
         columns = st.columns(4)
         for i, name in enumerate(CONTROLS):
