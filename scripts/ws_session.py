@@ -69,8 +69,7 @@ class Session:
             msg.rerun_script.page_name = self.page
         if fragment_id is not None:
             msg.rerun_script.fragment_id, msg.rerun_script.is_auto_rerun = fragment_id, True
-        else:
-            self.fragments = {}  # a full run registers the page's timed fragments again
+        registered = {}  # the timed fragments this run registers: all the page has, if the whole page runs
         msg.rerun_script.widget_states.widgets.extend([*self.states.values(), *self.once.values()])
         self.once = {}  # a button press is sent once
         start, first_chart, exceptions, received, chart_bytes, texts = time.perf_counter(), None, [], 0, 0, []
@@ -89,6 +88,7 @@ class Session:
             elif kind == "page_info_changed":
                 self.query = reply.page_info_changed.query_string
             elif kind == "auto_rerun":
+                registered[reply.auto_rerun.fragment_id] = reply.auto_rerun.interval
                 self.fragments[reply.auto_rerun.fragment_id] = reply.auto_rerun.interval
             elif kind == "stop_auto_rerun":
                 for gone in reply.stop_auto_rerun.fragment_ids:
@@ -114,7 +114,10 @@ class Session:
             elif kind == "script_finished":
                 status = ForwardMsg.ScriptFinishedStatus.Name(reply.script_finished)
                 if status == "FINISHED_SUCCESSFULLY":  # a whole page (also when a fragment called st.rerun())
-                    self.on_page = drawn
+                    # As the browser does: a whole page's run replaces the timers. A fragment the new page did not
+                    # draw is gone on the server, and a rerun of its id would never finish (the lesson's file,
+                    # once prepared, reruns the page from its 1 s fragment, and that fragment is not drawn again).
+                    self.on_page, self.fragments = drawn, registered
                 if status != "FINISHED_EARLY_FOR_RERUN":
                     return Run(first_chart, time.perf_counter() - start, status, self.query, dict(self.widgets),
                                exceptions, received, chart_bytes, texts)

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from classroom import ClassStore
-from scripts import class_serve, proxy
+from scripts import class_serve, proxy, ws_class, ws_load
 from scripts.browser import free_port, healthy
 from scripts.class_child import started
 from scripts.server_watch import tree
@@ -193,6 +193,17 @@ def test_teacher_and_student_on_two_processes_see_one_class(running, dirs):
     places, _ = asyncio.run(scenario())
     assert places == [[0], [1]]  # the teacher on the first process, the student on the second
     assert ClassStore(dirs[0]).results(code, "lstm", key=key) == ["forget_direct"]
+
+
+def test_a_short_class_profile_runs_without_an_error(running):
+    """scripts.ws_load's class profile in small (the teacher, 3 students, one in the explorer, 25 s), through the
+    proxy: every run finishes, every following student reaches every teacher's change."""
+    args = ws_load.parse(["--profile", "class", "--processes", "2", "--clients", "3", "--seconds", "25",
+                          "--teacher-every", "5", "--explorers", "0.34", "--timeout", "60"])
+    tally = asyncio.run(ws_class.run_class(running.url, running.teacher, running.students, args, None))
+    assert not tally.errors, tally.details
+    assert tally.changes >= 3 and tally.expected_follows >= 2 and len(tally.follow) >= 2
+    assert tally.runs["explorer change"] and tally.opens and len(tally.opens) == 3
 
 
 def test_a_killed_process_is_started_again_and_served_again(running):

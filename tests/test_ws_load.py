@@ -1,11 +1,15 @@
-"""scripts/ws_load.py: its bounds, and a short run of 2 WebSocket clients against a local server."""
+"""scripts/ws_load.py: its bounds, a short run of 2 WebSocket clients against a local server, and
+scripts/ws_session.py's timed fragments against a scripted server."""
 import asyncio
 
 import pytest
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 from scripts import ws_load
 from scripts.browser import streamlit_server
 from scripts.server_watch import child_pid
+from scripts.ws_session import Session
 
 
 def test_bounded_and_loopback_only():
@@ -33,3 +37,53 @@ def test_two_clients_change_sliders_and_the_server_takes_every_change():
     assert len(tally.opens) == 2 and len(tally.finished) >= 2 and tally.rss and all(m > 50 for _, m in tally.rss)
     text = ws_load.report(args, tally)
     assert f"changes: {len(tally.finished)};" in text and "errors: 0" in text
+
+
+class ScriptedSocket:
+    """A WebSocket that answers each sent rerun with the next scripted run's server messages."""
+
+    def __init__(self, runs: list[list[ForwardMsg]]):
+        self.runs, self.inbox, self.sent = runs, [], []
+
+    async def send(self, raw: bytes) -> None:
+        self.sent.append(BackMsg.FromString(raw))
+        self.inbox += [m.SerializeToString() for m in self.runs.pop(0)]
+
+    async def recv(self) -> bytes:
+        return self.inbox.pop(0)
+
+
+def timer(fragment: str, seconds: float) -> ForwardMsg:
+    msg = ForwardMsg()
+    msg.auto_rerun.fragment_id, msg.auto_rerun.interval = fragment, seconds
+    return msg
+
+
+def finished(status: str) -> ForwardMsg:
+    msg = ForwardMsg()
+    msg.script_finished = ForwardMsg.ScriptFinishedStatus.Value(status)
+    return msg
+
+
+def test_a_whole_page_run_replaces_the_timed_fragments_as_a_browser_does():
+    """The lesson's 1 s fragment reruns the whole page once its file is ready, and the new page does not draw that
+    fragment again: its timer must go, or the next rerun of its id waits for a run the server never starts."""
+    socket = ScriptedSocket([
+        [timer("poll", 1.0), timer("file", 1.0), finished("FINISHED_SUCCESSFULLY")],  # the page
+        [finished("FINISHED_FRAGMENT_RUN_SUCCESSFULLY")],  # the poll, nothing new
+        [timer("poll", 1.0), finished("FINISHED_SUCCESSFULLY")],  # the file's fragment called st.rerun()
+        [finished("FINISHED_FRAGMENT_RUN_SUCCESSFULLY")],
+    ])
+    session = Session(socket, "class=ABCDE", page="lesson")
+
+    async def scenario():
+        assert (await session.rerun(5)).status == "FINISHED_SUCCESSFULLY" and session.fragments == {"poll": 1.0,
+                                                                                                      "file": 1.0}
+        await session.rerun(5, fragment_id="poll")
+        assert session.fragments == {"poll": 1.0, "file": 1.0}  # a fragment's own run keeps the page's timers
+        await session.rerun(5, fragment_id="file")
+        assert session.fragments == {"poll": 1.0}  # the whole page ran: only what it drew
+        await session.rerun(5, fragment_id="poll")
+
+    asyncio.run(scenario())
+    assert [m.rerun_script.fragment_id for m in socket.sent] == ["", "poll", "file", "poll"]
