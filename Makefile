@@ -5,8 +5,9 @@ ADDRESS ?= 0.0.0.0
 
 .PHONY: run class test deps dev-deps browser proxy bench
 
+# Quiet, root warning included: `make class` prints its two links as its first lines.
 deps:
-	@$(PYTHON) -m pip install -q --disable-pip-version-check -r requirements.txt
+	@$(PYTHON) -m pip install -q --disable-pip-version-check --root-user-action=ignore -r requirements.txt
 
 dev-deps:
 	$(PYTHON) -m pip install -q -r requirements-dev.txt
