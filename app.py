@@ -13,7 +13,7 @@ from ui.i18n import language_control
 from ui.nav import navigation
 from ui.phone import phone_css
 
-st.set_page_config(page_title="Gradient flow: RNN vs LSTM vs GRU", page_icon="📉", layout="wide",
+st.set_page_config(page_title="Gradient flow in recurrent networks", page_icon="📉", layout="wide",
                    initial_sidebar_state="collapsed" if st.query_params.get("present") == "1" else "auto")
 language_control()
 phone_css()

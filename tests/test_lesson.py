@@ -60,7 +60,7 @@ def test_bare_url_opens_the_lesson_and_an_old_explorer_link_the_explorer():
     at = lesson()
     assert at.header[0].value == "1. Unrolling an RNN" and at.query_params["chapter"] == "1"
     old = lesson(cells="rnn", seq_len="200")
-    assert "RNN vs LSTM vs GRU" in old.title[0].value and old.slider(key="probe_seq_len").value == 200
+    assert "Gradient flow through time" in old.title[0].value and old.slider(key="probe_seq_len").value == 200
 
 
 @pytest.mark.parametrize("number", range(1, len(CHAPTERS) + 1))

@@ -17,7 +17,7 @@ from .upload_page import render as upload_render
 
 def render() -> None:
     settings = controls()
-    st.title(tr("Gradient flow through time: RNN vs LSTM vs GRU", "梯度随时间的流动:RNN、LSTM 与 GRU"))
+    st.title(tr("Gradient flow through time in recurrent networks", "梯度随时间的流动:循环神经网络"))
     st.caption(tr("Loss L = v·h_T, so the gradient is 1 at the last step and every curve reads as attenuation.",
                   "损失 L = v·h_T,因此最后一步的梯度为 1,每条曲线都表示梯度的衰减程度。"))
     for message in url_problems():

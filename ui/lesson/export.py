@@ -61,7 +61,7 @@ NOTE = ("Every number here was computed by the app's models when this file was w
         "through precomputed frames, and the reveal follows it. Works offline: no server, no network.",
         "本文件中的每个数字都在导出时由应用的模型计算;滑块在预先计算好的帧之间切换,答案随滑块变化。可离线使用:"
         "无需服务器,无需网络。")
-TITLE = ("Why gradients vanish: RNN, LSTM, GRU", "梯度为何消失:RNN、LSTM 与 GRU")
+TITLE = ("Why gradients vanish: RNN, LSTM, GRU and after", "梯度为何消失:RNN、LSTM、GRU 及其后")
 SOURCES_TITLE = ("Sources", "参考来源")
 GROUPS = (("tutorial", "The tutorials this lesson follows", "本课程依据的教程"),
           ("paper", "Papers", "论文"))
