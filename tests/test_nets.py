@@ -17,12 +17,7 @@ from tests.reference_modern import reference_module
 SMALL = dict(seq_len=10, hidden_size=6, batch_size=8, snapshot_every=5, snapshot_samples=3, eval_samples=50)
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
 
 
 def test_orthogonal_rnn_stays_orthogonal_and_runs_on_the_parametrised_weight():

@@ -13,13 +13,7 @@ from models.cli.train import add_arguments, main
 from models.training import TEST_SEED_OFFSET, Net, TrainConfig, Trainer, task_metric
 from tests.reference import step as reference_step
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """Train on one thread, as the app does (two threads on a busy 2-core machine are slower)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
 
 
 SMALL = dict(seq_len=12, hidden_size=8, batch_size=16, snapshot_every=5, snapshot_samples=4, eval_samples=200)
