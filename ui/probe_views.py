@@ -42,7 +42,8 @@ def overflow_banners(results: dict) -> None:
             "The charts show the finite part and mark the overflowed steps. Lower the weight scale, "
             "the sequence length or the input scale to stay in range.",
             f"**{label} 数值溢出**:时间步 t = {r.nonfinite + 1}({'前向' if stage == 'forward' else '反向'}传播)"
-            "处出现 inf/NaN。图中显示有限部分并标出溢出的时间步。降低权重尺度、序列长度或输入尺度即可避免。"), icon=":material/warning:")
+            "处出现 inf/NaN。图中显示有限部分并标出溢出的时间步。降低权重尺度、序列长度或输入尺度即可避免。"),
+            icon=":material/warning:")
 
 
 def downloads(name: str, frame, results: dict, key: str) -> None:
