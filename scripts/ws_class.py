@@ -27,6 +27,7 @@ import websockets
 
 from .load_test import percentile
 from .ws_session import Session, connect
+from .ws_tally import CHANGES, Tally, memory_lines, watched
 
 FOLLOW_GRACE_S = 15.0  # a change the run's last this-many seconds brought is not counted as missed
 
@@ -130,7 +131,6 @@ async def teacher(url: str, query: str, args, tally, changes: Changes, deadline:
 
 async def student(url: str, query: str, index: int, args, tally, changes: Changes, deadline: float,
                   explorer: bool) -> None:
-    from .ws_load import CHANGES
     rng = random.Random(index)
     await asyncio.sleep(index * args.stagger)
     try:
@@ -193,7 +193,6 @@ async def answer(session, rng, args, tally) -> None:
 
 async def run_class(url: str, teacher_link: str, students_link: str, args, pid: int | None):
     """The teacher and --clients students against `url` (the links' own host replaced by it); returns the tally."""
-    from .ws_load import Tally, watched
     tally, changes, deadline = Tally(), Changes(), time.monotonic() + args.seconds
     explorers = set(random.Random(0).sample(range(args.clients), round(args.explorers * args.clients)))
     query = lambda link: urllib.parse.urlsplit(link).query
@@ -224,7 +223,6 @@ def report(args, tally) -> str:
              f"{args.pause:g} s), {args.seconds:.0f} s"]
     lines += [f"  {kind}: {n} runs, p50 {p50:.0f} ms, p95 {p95:.0f} ms, max {top:.0f} ms"
               for kind, (n, p50, p95, top) in summary(tally).items()]
-    from .ws_load import memory_lines
     lines += memory_lines(tally)
     lines.append(f"  follows timed: {len(tally.follow)}; (student, change) pairs expected: {tally.expected_follows} "
                  f"(following students x changes older than {FOLLOW_GRACE_S:.0f} s at the end); errors: "
