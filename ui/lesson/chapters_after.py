@@ -67,10 +67,8 @@ AFTER_CHAPTERS = (
          f"门只读 $x_t$(minGRU,{cite('feng2024', 'zh')}),或因子 $\\lambda$ 由模型设定(LRU,"
          f"{cite('orvieto2023', 'zh')}):单步雅可比矩阵是对角的,梯度是数之积,一次扫描算出所有时间步。代价:门无法根据"
          "记忆作出反应,步与步之间没有非线性(一层 LRU 学不会加法问题:MSE 0.169;两层:0.0076)。"),
-        ((r"\partial L/\partial h_1 = \Big(\prod_{t=2}^{T} a_t\Big) \odot \partial L/\partial h_T,\quad"
-          r" a_t = 1 - z_t\ (\text{minGRU}),\ \lambda\ (\text{LRU})",
-          r"\partial L/\partial h_1 = \Big(\prod_{t=2}^{T} a_t\Big) \odot \partial L/\partial h_T,\quad"
-          r" a_t = 1 - z_t\ (\text{minGRU}),\ \lambda\ (\text{LRU})"),),
+        (r"\partial L/\partial h_1 = \Big(\prod_{t=2}^{T} a_t\Big) \odot \partial L/\partial h_T,\quad"
+         r" a_t = 1 - z_t\ (\text{minGRU}),\ \lambda\ (\text{LRU})",),
         (Knob("gate_bias", "Gate bias b (LSTM, minGRU)", "门偏置 b(LSTM、minGRU)", GATE_BIASES, 3.0),
          Knob("ring_top", "LRU: max |λ|", "LRU:max |λ|", RING_TOPS, 0.99)),
         figure,
