@@ -16,7 +16,7 @@ from torch import nn
 
 from .activations import ACTIVATION_FNS, ACTIVATION_GAMMA  # noqa: F401 (ACTIVATION_GAMMA: imported from here)
 from .config import GATE_NAMES, ProbeConfig
-from .diagonal import MinGRU, MinLSTM, StackedRNN
+from .diagonal import MinGRU, MinLSTM, StackedRNN, rnn_attributes
 from .indrnn import IndRNN
 from .lru import LRU
 from .init import input_weight, orthogonal, uniform
@@ -35,11 +35,7 @@ class ElementwiseRNN(nn.Module):
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
                  nonlinearity: str = "sigmoid", bias: bool = True, device=None, dtype=None):
         super().__init__()
-        if nonlinearity not in ACTIVATION_FNS:
-            raise ValueError(f"nonlinearity={nonlinearity!r} is not one of {', '.join(ACTIVATION_FNS)}")
-        self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
-        self.nonlinearity, self.bias = nonlinearity, bias
-        self.batch_first, self.bidirectional, self.proj_size, self.dropout = False, False, 0, 0.0
+        rnn_attributes(self, input_size, hidden_size, num_layers, nonlinearity, bias)
         for k in range(num_layers):
             in_k = input_size if k == 0 else hidden_size
             self.register_parameter(f"weight_ih_l{k}", nn.Parameter(torch.empty(hidden_size, in_k, device=device, dtype=dtype)))

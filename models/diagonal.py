@@ -41,6 +41,17 @@ class Run:
     outs: list
 
 
+def rnn_attributes(module: nn.Module, input_size: int, hidden_size: int, num_layers: int, nonlinearity: str,
+                   bias: bool) -> None:
+    """Give `module` nn.RNN's attributes (time-major, one direction, no projection, no dropout), so code written
+    for nn.RNN reads it as one; ValueError for a nonlinearity not in ACTIVATION_FNS."""
+    if nonlinearity not in ACTIVATION_FNS:
+        raise ValueError(f"nonlinearity={nonlinearity!r} is not one of {', '.join(ACTIVATION_FNS)}")
+    module.input_size, module.hidden_size, module.num_layers = input_size, hidden_size, num_layers
+    module.nonlinearity, module.bias = nonlinearity, bias
+    module.batch_first, module.bidirectional, module.proj_size, module.dropout = False, False, 0, 0.0
+
+
 class StackedRNN(nn.Module):
     """What every newer cell shares with nn.RNN: its attributes (input_size, hidden_size, num_layers, nonlinearity,
     batch_first False, ...), per-layer parameters made by `_layer(k, fan_in, factory)`, and initialisation: from a
@@ -51,11 +62,7 @@ class StackedRNN(nn.Module):
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, nonlinearity: str = "tanh",
                  device=None, dtype=None):
         super().__init__()
-        if nonlinearity not in ACTIVATION_FNS:
-            raise ValueError(f"nonlinearity={nonlinearity!r} is not one of {', '.join(ACTIVATION_FNS)}")
-        self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
-        self.nonlinearity, self.bias = nonlinearity, True
-        self.batch_first, self.bidirectional, self.proj_size, self.dropout = False, False, 0, 0.0
+        rnn_attributes(self, input_size, hidden_size, num_layers, nonlinearity, True)
         factory = {"device": device, "dtype": dtype}
         for k in range(num_layers):
             self._layer(k, input_size if k == 0 else hidden_size, factory)
